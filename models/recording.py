@@ -1,0 +1,110 @@
+"""MAIA's call_neuron: a unit's activations (value and map) over a batch of stimuli."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from models.base import LayerInfo, SubjectModel
+from models.errors import StimulusError
+from models.registry import get_model
+from models.stimuli_io import check_texts, load_images
+from models.units import UnitAddress, parse_unit
+
+
+@dataclass
+class UnitActivations:
+    """One unit's response to each stimulus.
+
+    Attributes:
+        unit: the unit address.
+        kind: the unit kind of its layer.
+        values: `[n]` the value per stimulus (max over the map).
+        maps: per stimulus, the map: `[h, w]` for images, `[tokens]` for texts.
+        tokens: texts only: the token strings each map position belongs to.
+    """
+
+    unit: str
+    kind: str
+    values: np.ndarray
+    maps: list[np.ndarray]
+    tokens: list[list[str]] | None = None
+
+    def to_json(self, with_maps: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"unit": self.unit, "kind": self.kind,
+                               "activations": [float(v) for v in self.values]}
+        if self.tokens is not None:
+            out["tokens"] = self.tokens
+        if with_maps:
+            out["maps"] = [np.round(m, 5).tolist() for m in self.maps]
+        return out
+
+
+def resolve_unit(address: str | UnitAddress) -> tuple[UnitAddress, SubjectModel, LayerInfo]:
+    """Parse an address and check it against the model: the model, layer and index exist.
+
+    Raises:
+        UnitAddressError (or a subclass): with the valid models, layers or index range.
+        ModelUnavailableError: the model is known but cannot load here.
+    """
+    unit = parse_unit(address)
+    model = get_model(unit.model)
+    info = model.check_index(unit.layer, unit.index)
+    return unit, model, info
+
+
+def prepare_stimuli(model: SubjectModel, stimuli: Sequence[Any]) -> list:
+    """Validate stimuli for the model's modality (images for vision, strings for text)."""
+    if model.modality == "vision":
+        if stimuli and all(isinstance(s, str) and not _looks_like_path(s) for s in stimuli):
+            raise StimulusError(
+                f"{model.name} is a vision model: pass images (PIL images, file paths, "
+                f"bytes or HxWx3 uint8 arrays), not texts"
+            )
+        return load_images(stimuli)
+    return check_texts(stimuli)
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "." in text.rsplit("/", 1)[-1]
+
+
+def layer_activations(
+    model: SubjectModel, layer: str, stimuli: Sequence[Any], units: Sequence[int] | None = None,
+    batch_size: int | None = None,
+):
+    """Record a layer batch by batch; yields (start index, LayerRecording) per batch."""
+    size = min(batch_size or model.max_batch, model.max_batch)
+    for start in range(0, len(stimuli), size):
+        yield start, model.record(layer, stimuli[start : start + size], units)
+
+
+def activations(
+    unit: str | UnitAddress, stimuli: Sequence[Any], batch_size: int | None = None
+) -> UnitActivations:
+    """The unit's value and map for each stimulus (batched, no grad, hooks always removed).
+
+    Args:
+        unit: `<model>:<layer>:<index>`.
+        stimuli: images (vision models) or texts (text models).
+        batch_size: stimuli per forward pass (default and cap: the model's `max_batch`).
+    """
+    address, model, info = resolve_unit(unit)
+    items = prepare_stimuli(model, stimuli)
+    values, maps, tokens = [], [], []
+    for _, recording in layer_activations(model, address.layer, items, [address.index],
+                                          batch_size):
+        values.append(recording.values()[:, 0].numpy())
+        for i in range(recording.maps.shape[0]):
+            unit_map = recording.maps[i, 0]
+            if recording.lengths is not None:
+                unit_map = unit_map[: recording.lengths[i]]
+            maps.append(unit_map.numpy())
+        if recording.tokens is not None:
+            tokens.extend(recording.tokens)
+    return UnitActivations(
+        unit=str(address), kind=info.kind, values=np.concatenate(values), maps=maps,
+        tokens=tokens if model.modality == "text" else None,
+    )

@@ -1,0 +1,248 @@
+"""Vision subject models: CNNs and ViTs from timm, torchvision and transformers, one wrapper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from models.base import LayerInfo, LayerRecording, SubjectModel
+from models.hooks import HookPoint, capture
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class VisionLayer:
+    """A layer of a vision model: what it is, and where and how its activations are read.
+
+    `to_maps` turns the raw captured tensor into `[batch, units, h, w]`.
+    """
+
+    info: LayerInfo
+    point: HookPoint
+    to_maps: Callable[[torch.Tensor], torch.Tensor]
+    final: bool = False  # the net's own output: no need to stop the forward early
+
+
+def imagenet_class_names() -> list[str]:
+    """The 1000 ImageNet-1k class names, from torchvision's weight metadata (no download)."""
+    from torchvision.models import ResNet50_Weights
+
+    return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def _conv_maps(raw: torch.Tensor) -> torch.Tensor:
+    return raw
+
+
+def _logit_maps(raw: torch.Tensor) -> torch.Tensor:
+    return raw[:, :, None, None]
+
+
+def _token_maps(raw: torch.Tensor) -> torch.Tensor:
+    """`[batch, tokens, d]` from a ViT into `[batch, d, g, g]`, dropping prefix tokens."""
+    batch, tokens, dim = raw.shape
+    grid = int(np.sqrt(tokens))
+    prefix = tokens - grid * grid
+    patches = raw[:, prefix:, :].transpose(1, 2)
+    return patches.reshape(batch, dim, grid, grid)
+
+
+class VisionModel(SubjectModel):
+    """A vision network wrapped for unit addressing and recording.
+
+    Args:
+        name: registry name.
+        net: the network, already loaded with weights (eval mode is set here).
+        image_size: square input side the images are resized to (no crop: the whole image
+            stays visible, so activation maps line up with it).
+        mean, std: input normalisation.
+        class_names: names of the output classes when the net is a classifier.
+        layers: the addressable layers, in forward order; discovered when None.
+    """
+
+    modality = "vision"
+    max_batch = 32
+
+    def __init__(
+        self,
+        name: str,
+        net: nn.Module,
+        image_size: int = 224,
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
+        class_names: list[str] | None = None,
+        layers: list[VisionLayer] | None = None,
+        device: str | torch.device | None = None,
+    ) -> None:
+        self.name = name
+        self._device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.net = net.eval().to(self._device)
+        for parameter in self.net.parameters():
+            parameter.requires_grad_(False)
+        self.image_size = image_size
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+        self.class_names = class_names
+        self._layers = layers if layers is not None else discover_layers(self.net, image_size)
+        self._by_name = {layer.info.layer: layer for layer in self._layers}
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    def layers(self) -> list[LayerInfo]:
+        return [layer.info for layer in self._layers]
+
+    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """RGB PIL images → normalised `[batch, 3, size, size]` float tensor on the device."""
+        size = (self.image_size, self.image_size)
+        arrays = [
+            np.asarray(image.convert("RGB").resize(size, Image.Resampling.BICUBIC))
+            for image in images
+        ]
+        batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div_(255.0)
+        return ((batch - self.mean) / self.std).to(self._device)
+
+    def record(
+        self, layer: str, stimuli: Sequence[Image.Image], units: Sequence[int] | None = None
+    ) -> LayerRecording:
+        self.layer_info(layer)  # clear error for an unknown layer
+        spec = self._by_name[layer]
+        pixels = self.preprocess(stimuli)
+        with torch.inference_mode(), capture(self.net, spec.point, stop=not spec.final) as store:
+            self.net(pixels)
+        maps = spec.to_maps(store["value"])
+        if units is not None:
+            maps = maps[:, list(units)]
+        return LayerRecording(maps=maps.float().cpu())
+
+    def predict_proba(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Class probabilities `[batch, classes]` for a classifier (softmax of the logits)."""
+        with torch.inference_mode():
+            logits = self.net(self.preprocess(images))
+        return logits.float().softmax(dim=-1).cpu()
+
+
+def discover_layers(net: nn.Module, image_size: int) -> list[VisionLayer]:
+    """Find a CNN's addressable layers with one dummy forward pass.
+
+    Conv-channel layers are module outputs of shape `[1, C, H, W]` at depth at most three in
+    the module tree (stages, blocks), skipping raw leaf convolutions and norms inside blocks,
+    whose post-activation sibling is the meaningful signal. The final classifier becomes a
+    logit layer.
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+    outputs: dict[str, torch.Tensor] = {}  # held so tensor ids stay unique during discovery
+    handles = []
+    for path, module in net.named_modules():
+        if not path or path.count(".") > 2:
+            continue
+
+        def hook(_m, _i, output, path=path):
+            if isinstance(output, torch.Tensor):
+                shapes[path] = tuple(output.shape)
+                outputs[path] = output
+
+        handles.append(module.register_forward_hook(hook))
+    try:
+        device = next(net.parameters()).device
+        with torch.inference_mode():
+            output = net(torch.zeros(1, 3, image_size, image_size, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+
+    modules = dict(net.named_modules())
+    candidates = []
+    for path, shape in shapes.items():  # dict order = order of forward completion
+        module = modules[path]
+        is_leaf = not any(True for _ in module.children())
+        if len(shape) != 4 or (is_leaf and path.count(".") >= 2):
+            continue
+        skipped = (nn.Dropout, nn.Identity, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.MaxPool2d)
+        if isinstance(module, skipped) or any(
+            part in ("downsample", "shortcut") for part in path.split(".")
+        ):
+            continue
+        candidates.append(path)
+    # A container returns its last child's tensor: keep one name per tensor, the outermost
+    # one that is still a stage (a trunk spanning several resolutions is not a useful layer).
+    keep: dict[int, str] = {}
+    for path in candidates:
+        tid = id(outputs[path])
+        inner = [p for p in candidates if p.startswith(path + ".")]
+        resolutions = {shapes[p][2:] for p in inner}
+        if tid not in keep or len(resolutions) <= 1:
+            keep[tid] = path
+    chosen = set(keep.values())
+    layers: list[VisionLayer] = []
+    for path in candidates:
+        if path not in chosen:
+            continue
+        _, channels, height, width = shapes[path]
+        layers.append(
+            VisionLayer(
+                LayerInfo(path, "conv_channel", channels, f"{channels} channels, {height}x{width}"),
+                HookPoint(path, "output"),
+                _conv_maps,
+            )
+        )
+    if isinstance(output, torch.Tensor) and output.ndim == 2:
+        head = _classifier_path(net, output.shape[1])
+        if head is not None:
+            layers.append(
+                VisionLayer(
+                    LayerInfo(head, "logit", output.shape[1], f"{output.shape[1]} output classes"),
+                    HookPoint(head, "output"),
+                    _logit_maps,
+                    final=True,
+                )
+            )
+    return layers
+
+
+def _classifier_path(net: nn.Module, classes: int) -> str | None:
+    """The path of the last Linear layer with `classes` outputs (the classification head)."""
+    found = None
+    for path, module in net.named_modules():
+        if isinstance(module, nn.Linear) and module.out_features == classes:
+            found = path
+    return found
+
+
+def vit_layers(
+    net: nn.Module, blocks_path: str, mlp_point: Callable[[str], HookPoint], mlp_name: str
+) -> list[VisionLayer]:
+    """MLP-neuron layers of a ViT: one per block, maps over the patch grid."""
+    blocks = net.get_submodule(blocks_path)
+    layers = []
+    for i in range(len(blocks)):
+        block = f"{blocks_path}.{i}"
+        point = mlp_point(block)
+        hidden = _in_features(net.get_submodule(point.module)) if point.port == "input" else (
+            _out_features(net.get_submodule(point.module)))
+        layers.append(
+            VisionLayer(
+                LayerInfo(f"{block}.{mlp_name}", "mlp_neuron", hidden,
+                          f"MLP neurons of block {i}, per patch"),
+                point,
+                _token_maps,
+            )
+        )
+    return layers
+
+
+def _in_features(module: nn.Module) -> int:
+    return module.in_features if hasattr(module, "in_features") else module.weight.shape[0]
+
+
+def _out_features(module: nn.Module) -> int:
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    return linears[-1].out_features
