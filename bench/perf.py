@@ -1,0 +1,136 @@
+"""Performance benchmarks: exemplar-cache throughput against the bare forward pass, and the
+cached load time of SmolLM2. Run `python -m bench.perf --json`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from typing import Callable
+
+import torch
+
+
+def _best_rate(run: Callable[[], int], repeats: int) -> float:
+    """Items per second of the fastest of `repeats` runs (after one warm-up run)."""
+    run()
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        items = run()
+        best = max(best, items / (time.perf_counter() - start))
+    return best
+
+
+def vision_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dict:
+    """efficientnet_lite0: images/s of a full bare forward vs an exemplar-cache pass."""
+    from models.corpora import generated_images
+    from models.exemplars import build_layer_exemplars
+    from models.registry import get_model
+
+    model = get_model("efficientnet_lite0")
+    corpus = generated_images(n)
+    images = corpus.load()
+    pixels = [model.preprocess(images[i : i + batch]) for i in range(0, n, batch)]
+
+    def bare() -> int:
+        with torch.inference_mode():
+            for chunk in pixels:
+                model.net(chunk)
+        return n
+
+    def cache() -> int:
+        build_layer_exemplars(model, layer, corpus, k=32, batch_size=batch, stimuli=images)
+        return n
+
+    bare_rate, cache_rate = _best_rate(bare, repeats), _best_rate(cache, repeats)
+    return {"model": "efficientnet_lite0", "layer": layer, "stimuli": n, "batch": batch,
+            "bare_forward_images_per_s": round(bare_rate, 1),
+            "exemplar_cache_images_per_s": round(cache_rate, 1),
+            "ratio": round(cache_rate / bare_rate, 3)}
+
+
+def text_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dict:
+    """smollm2: tokens/s of a full bare forward vs an exemplar-cache pass (same batches)."""
+    from models.corpora import default_text
+    from models.exemplars import build_layer_exemplars
+    from models.registry import get_model
+
+    model = get_model("smollm2-135m-instruct")
+    corpus = default_text()
+    texts = corpus.load()[:n]
+    batches = [model.tokenize(texts[i : i + batch]) for i in range(0, n, batch)]
+    tokens = int(sum(int(b["attention_mask"].sum()) for b in batches))
+
+    def bare() -> int:
+        with torch.inference_mode():
+            for inputs in batches:
+                model.net(**{k: v.to(model.device) for k, v in inputs.items()}, use_cache=False)
+        return tokens
+
+    def cache() -> int:
+        build_layer_exemplars(model, layer, corpus, k=32, batch_size=batch, stimuli=texts)
+        return tokens
+
+    bare_rate, cache_rate = _best_rate(bare, repeats), _best_rate(cache, repeats)
+    return {"model": "smollm2-135m-instruct", "layer": layer, "stimuli": n, "tokens": tokens,
+            "batch": batch, "bare_forward_tokens_per_s": round(bare_rate, 1),
+            "exemplar_cache_tokens_per_s": round(cache_rate, 1),
+            "ratio": round(cache_rate / bare_rate, 3)}
+
+
+_LOAD_SCRIPT = """
+import json, time
+start = time.perf_counter()
+from models.loaders import load_smollm2
+imported = time.perf_counter()
+load_smollm2()
+done = time.perf_counter()
+print(json.dumps({"import_s": imported - start, "load_s": done - imported}))
+"""
+
+
+def smollm2_load_times() -> dict:
+    """First (cache may be cold) and second load of smollm2, each in a fresh process."""
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", _LOAD_SCRIPT], capture_output=True,
+                             text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {"model": "smollm2-135m-instruct",
+            "first_load_s": round(runs[0]["load_s"], 2),
+            "cached_second_load_s": round(runs[1]["load_s"], 2),
+            "python_import_s": round(runs[1]["import_s"], 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="fewer stimuli and repeats")
+    args = parser.parse_args(argv)
+    n_images, n_texts, repeats = (64, 64, 1) if args.quick else (256, 256, 3)
+    results = {
+        "machine": {"python": platform.python_version(), "torch": torch.__version__,
+                    "device": "cuda" if torch.cuda.is_available() else "cpu",
+                    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+                    "threads": torch.get_num_threads()},
+        "smollm2_load": smollm2_load_times(),
+        "exemplar_cache": [
+            vision_cache_throughput("blocks.4", n_images, 32, repeats),
+            vision_cache_throughput("bn2", n_images, 32, repeats),
+            text_cache_throughput("model.layers.15.mlp", n_texts, 32, repeats),
+            text_cache_throughput("model.layers.29.mlp", n_texts, 32, repeats),
+        ],
+    }
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

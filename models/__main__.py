@@ -1,0 +1,7 @@
+"""Entry point of `python -m models`."""
+
+import sys
+
+from models.cli import main
+
+sys.exit(main())

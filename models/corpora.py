@@ -1,0 +1,148 @@
+"""Stimulus corpora for exemplar caches: named, reproducible lists of images or texts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.errors import StimulusError
+
+DEFAULT_VISION_SIZE = 600
+DEFAULT_TEXT_SIZE = 1200
+
+
+@dataclass
+class Corpus:
+    """A reproducible list of stimuli with a stable identity (used as the cache key).
+
+    Attributes:
+        name: what to pass to ask for it again ("generated", "photos", a folder, a file).
+        modality: "vision" or "text".
+        ids: one stable id per stimulus, shown with exemplars.
+        load: materialises the stimuli (images are rendered or read only when asked for).
+    """
+
+    name: str
+    modality: str
+    ids: list[str]
+    load: Callable[[], list]
+    item: Callable[[int], Any] | None = None
+
+    def items(self, indices: list[int]) -> list:
+        """Materialise only some stimuli (rendering one scene is cheaper than all of them)."""
+        if self.item is not None:
+            return [self.item(int(i)) for i in indices]
+        everything = self.load()
+        return [everything[int(i)] for i in indices]
+
+    @property
+    def key(self) -> str:
+        """A short hash of the corpus content ids: changes when the corpus changes."""
+        digest = hashlib.sha256("\n".join(self.ids).encode()).hexdigest()[:12]
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.name)[-40:]
+        return f"{safe}-{len(self.ids)}-{digest}"
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def generated_images(n: int = DEFAULT_VISION_SIZE, seed: int = 0) -> Corpus:
+    """Procedurally generated scenes (shapes, colours, patterns, glyphs), n of them."""
+    import numpy as np
+
+    from models.stimuli.images import random_scene, render
+
+    def item(i: int):
+        return render(random_scene(np.random.default_rng([seed, i])))
+
+    return Corpus(
+        f"generated-{n}-seed{seed}",
+        "vision",
+        [f"generated:seed{seed}:{i}" for i in range(n)],
+        lambda: [item(i) for i in range(n)],
+        item,
+    )
+
+
+def photos() -> Corpus:
+    """The natural photos that ship inside scikit-image."""
+    from models.stimuli.photos import natural_photos
+
+    names = sorted(natural_photos())
+    return Corpus(
+        "photos",
+        "vision",
+        [f"photo:{name}" for name in names],
+        lambda: [natural_photos()[name] for name in names],
+        lambda i: natural_photos()[names[i]],
+    )
+
+
+def default_vision(n: int = DEFAULT_VISION_SIZE) -> Corpus:
+    """Generated scenes plus the natural photos: the vision default, no download needed."""
+    generated, natural = generated_images(n), photos()
+
+    def item(i: int):
+        return generated.item(i) if i < n else natural.item(i - n)
+
+    return Corpus(
+        "default",
+        "vision",
+        generated.ids + natural.ids,
+        lambda: generated.load() + natural.load(),
+        item,
+    )
+
+
+def folder(path: str | Path) -> Corpus:
+    """Every image in a folder (sorted by name)."""
+    from models.stimuli.photos import images_from_folder
+
+    root = Path(path)
+    if not root.is_dir():
+        raise StimulusError(f"no image folder at {str(root)!r}")
+    files = sorted(p for p in root.iterdir() if p.is_file())
+    return Corpus(str(root), "vision", [str(p) for p in files], lambda: images_from_folder(root))
+
+
+def default_text(n: int = DEFAULT_TEXT_SIZE) -> Corpus:
+    """The offline written corpus (templates and lexicons over many topics)."""
+    from models.stimuli.texts import corpus
+
+    texts = corpus(n=n, seed=0)
+    return Corpus("default", "text", texts, lambda: list(texts), texts.__getitem__)
+
+
+def text_file(path: str | Path) -> Corpus:
+    """One text per non-empty line of a file."""
+    from models.stimuli.texts import texts_from_file
+
+    texts = texts_from_file(path)
+    return Corpus(str(path), "text", texts, lambda: list(texts), texts.__getitem__)
+
+
+def get_corpus(name: str, modality: str) -> Corpus:
+    """A corpus by name: "default", "generated", "photos" (vision), or a folder / text file."""
+    if modality == "vision":
+        if name == "default":
+            return default_vision()
+        if name == "generated":
+            return generated_images()
+        if name == "photos":
+            return photos()
+        if Path(name).is_dir():
+            return folder(name)
+        raise StimulusError(
+            f"unknown vision corpus {name!r}; valid: default, generated, photos, or a folder "
+            f"of images"
+        )
+    if name == "default":
+        return default_text()
+    if Path(name).is_file():
+        return text_file(name)
+    raise StimulusError(
+        f"unknown text corpus {name!r}; valid: default, or a text file (one text per line)"
+    )
