@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import torch
 
-from models.errors import UnknownLayerError, UnitIndexError, choices
+from models.errors import UnitIndexError, UnknownLayerError, choices
 
 Modality = Literal["vision", "text"]
 

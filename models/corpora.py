@@ -11,7 +11,7 @@ from typing import Any
 from models.errors import StimulusError
 
 DEFAULT_VISION_SIZE = 600
-DEFAULT_TEXT_SIZE = 1200
+DEFAULT_TEXT_SIZE = 2000
 
 
 @dataclass

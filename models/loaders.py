@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 
 from models.errors import ModelUnavailableError
+from models.hooks import HookPoint
 from models.text import TextModel
 from models.vision import VisionLayer, VisionModel, imagenet_class_names, vit_layers
-from models.hooks import HookPoint
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 OFFLINE_HINT = (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -121,7 +121,7 @@ class TextModel(SubjectModel):
                                   f"MLP neurons of block {i}"),
                         HookPoint(f"{block}.{sub}", port), _per_token))
                     break
-            for sub, port, label in _ATTENTION_POINTS:
+            for sub, _port, label in _ATTENTION_POINTS:
                 if _has(self.net, f"{block}.{sub}"):
                     out_proj = self.net.get_submodule(f"{block}.{sub}")
                     layers.append(TextLayer(

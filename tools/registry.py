@@ -13,8 +13,9 @@ import re
 import time
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import jsonschema
 
@@ -149,6 +150,7 @@ def tool(modality: str, name: str | None = None) -> Callable[[Callable], Callabl
 
 
 def _load_all() -> None:
+    import tools.contrast  # noqa: F401  (registers the concept-contrast tools)
     import tools.text  # noqa: F401  (registers the text tools)
     import tools.vision  # noqa: F401  (registers the vision tools)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,15 @@ IMAGE_SUFFIXES: frozenset[str] = frozenset(
 
 
 def natural_photos() -> dict[str, Image.Image]:
-    """The bundled scikit-image photos that load offline, as RGB PIL images by name."""
+    """The bundled scikit-image photos that load offline, as RGB PIL images by name.
+
+    Decoded once per process; callers get their own copies, so they may edit them.
+    """
+    return {name: image.copy() for name, image in _decoded_photos().items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _decoded_photos() -> dict[str, Image.Image]:
     from skimage import data  # imported here: skimage.data is slow to import
 
     photos: dict[str, Image.Image] = {}

@@ -574,7 +574,9 @@ def corpus(n: int = 2000, seed: int = 0) -> list[str]:
         if rng.random() < 0.2:
             text = _fill(rng.choice(_MIXED_TEMPLATES), rng)
         else:
-            parts = [realize(rng.choice(names), rng) for _ in range(rng.randint(1, 3))]
+            # up to four concepts per text, so that most concept pairs co-occur in a corpus of
+            # a few thousand texts (exemplars of AND units need such texts)
+            parts = [realize(rng.choice(names), rng) for _ in range(rng.randint(1, 4))]
             text = " ".join(parts)
         if text in seen or not 5 <= len(text.split()) <= 40:
             continue
