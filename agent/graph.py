@@ -1,0 +1,243 @@
+"""The agent as a LangGraph state machine:
+
+    START → hypothesize → experiment → observe → revise ─┬→ hypothesize (next round)
+                                                         └→ conclude → END
+
+`route` decides after each round: conclude when the policy is satisfied, a budget is spent,
+or the user pressed stop; otherwise loop.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from agent.context import RunContext
+from agent.events import emit
+from agent.policies.base import PolicyEnv, ToolCall, fallback_conclusion
+from agent.state import AgentState, Hypothesis, validate_final
+from tools.registry import call_tool, list_tools
+
+MAX_CONSECUTIVE_ERRORS = 3
+
+
+def _env(state: AgentState, ctx: RunContext) -> PolicyEnv:
+    return PolicyEnv(tools=list_tools(state["modality"]),
+                     policy_state=copy.deepcopy(state.get("policy_state") or {}),
+                     emit=emit, budget_left=_budget_left(state, ctx))
+
+
+def _elapsed(state: AgentState, ctx: RunContext) -> float:
+    return state.get("elapsed_s", 0.0) + (time.monotonic() - ctx.session_start)
+
+
+def _tick(state: AgentState, ctx: RunContext) -> float:
+    """Fold the wall time since the last node into the state (so resumes keep counting)."""
+    now = time.monotonic()
+    elapsed = state.get("elapsed_s", 0.0) + (now - ctx.session_start)
+    ctx.session_start = now
+    return elapsed
+
+
+def _budget_left(state: AgentState, ctx: RunContext) -> dict[str, float]:
+    b = ctx.budgets
+    return {"rounds": b.max_rounds - state.get("round", 0),
+            "tool_calls": b.max_tool_calls - state.get("tool_calls", 0),
+            "seconds": b.max_seconds - _elapsed(state, ctx)}
+
+
+def _policy_error(step: str, error: Exception, env: PolicyEnv) -> None:
+    count = env.policy_state.get("_errors", 0) + 1
+    env.policy_state["_errors"] = count
+    emit("error", step=step, message=f"{type(error).__name__}: {error}", consecutive=count)
+
+
+def _merge(hypotheses: list[Hypothesis], updates: list[Hypothesis], round_: int,
+           proposing: bool) -> list[Hypothesis]:
+    by_id = {h["id"]: dict(h) for h in hypotheses}
+    order = [h["id"] for h in hypotheses]
+    for update in updates:
+        update = dict(update)
+        hid = update.get("id") or f"H{len(order) + 1}"
+        update["id"] = hid
+        if hid in by_id:
+            before = by_id[hid]
+            merged = {**before, **update}
+            merged["experiments"] = sorted(set(before.get("experiments", []))
+                                           | set(update.get("experiments", [])),
+                                           key=lambda e: int(e[1:]) if e[1:].isdigit() else 0)
+            by_id[hid] = merged
+            if (merged.get("status"), merged.get("confidence"), merged.get("statement")) != (
+                    before.get("status"), before.get("confidence"), before.get("statement")):
+                emit("hypothesis_revised", **merged)
+        else:
+            update.setdefault("status", "open")
+            update.setdefault("confidence", 0.5)
+            update.setdefault("experiments", [])
+            update["round"] = round_
+            by_id[hid] = update
+            order.append(hid)
+            emit("hypothesis_proposed" if proposing else "hypothesis_revised", **update)
+    return [by_id[h] for h in order]
+
+
+def hypothesize(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    round_ = state.get("round", 0) + 1
+    emit("round_started", round=round_, budget_left=_budget_left(state, ctx))
+    env = _env(state, ctx)
+    state = {**state, "round": round_}
+    try:
+        updates = ctx.policy.hypothesize(state, env)
+        env.policy_state["_errors"] = 0
+    except Exception as error:  # noqa: BLE001 (a policy failure becomes an event)
+        _policy_error("hypothesize", error, env)
+        updates = []
+    return {"round": round_, "policy_state": env.policy_state, "elapsed_s": _tick(state, ctx),
+            "hypotheses": _merge(state.get("hypotheses", []), updates, round_, True)}
+
+
+def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    env = _env(state, ctx)
+    try:
+        calls = ctx.policy.plan(state, env)
+    except Exception as error:  # noqa: BLE001
+        _policy_error("plan", error, env)
+        calls = []
+    experiments = list(state.get("experiments", []))
+    tool_calls = state.get("tool_calls", 0)
+    hypotheses = [dict(h) for h in state.get("hypotheses", [])]
+    for call in calls:
+        if ctx.stop.is_set():
+            break
+        if tool_calls >= ctx.budgets.max_tool_calls or _elapsed(state, ctx) >= ctx.budgets.max_seconds:
+            emit("budget_exhausted", budget="tool_calls" if tool_calls >= ctx.budgets.max_tool_calls
+                 else "seconds", skipped=call.tool if isinstance(call, ToolCall) else str(call))
+            break
+        if not isinstance(call, ToolCall):
+            emit("error", step="plan", message=f"malformed action {call!r}; ignored")
+            continue
+        exp_id = f"E{len(experiments) + 1}"
+        emit("tool_called", experiment=exp_id, tool=call.tool, arguments=call.arguments,
+             rationale=call.rationale, hypotheses=call.hypotheses, round=state["round"])
+        observation = call_tool(call.tool, state["modality"], call.arguments, ctx.tools)
+        tool_calls += 1
+        record = {"id": exp_id, "round": state["round"], "tool": call.tool,
+                  "arguments": call.arguments, "rationale": call.rationale,
+                  "hypotheses": list(call.hypotheses), "summary": observation.summary,
+                  "data": observation.data,
+                  "artifacts": [a.__dict__ for a in observation.artifacts],
+                  "error": observation.error, "duration_s": round(observation.duration_s, 3)}
+        experiments.append(record)
+        emit("observation", experiment=exp_id, tool=call.tool, summary=observation.summary,
+             data=observation.data, artifacts=record["artifacts"], error=observation.error,
+             duration_s=record["duration_s"], hypotheses=record["hypotheses"])
+        for h in hypotheses:
+            if h["id"] in call.hypotheses and exp_id not in h.get("experiments", []):
+                h["experiments"] = [*h.get("experiments", []), exp_id]
+    return {"experiments": experiments, "tool_calls": tool_calls, "hypotheses": hypotheses,
+            "policy_state": env.policy_state, "elapsed_s": _tick(state, ctx)}
+
+
+def observe(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    env = _env(state, ctx)
+    new = [e for e in state.get("experiments", []) if e.get("round") == state["round"]]
+    try:
+        ctx.policy.observe(state, new, env)
+    except Exception as error:  # noqa: BLE001
+        _policy_error("observe", error, env)
+    return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx)}
+
+
+def revise(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    env = _env(state, ctx)
+    try:
+        updates = ctx.policy.revise(state, env)
+    except Exception as error:  # noqa: BLE001
+        _policy_error("revise", error, env)
+        updates = []
+    return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx),
+            "hypotheses": _merge(state.get("hypotheses", []), updates, state["round"], False)}
+
+
+def route(state: AgentState, runtime: Runtime[RunContext]) -> str:
+    ctx = runtime.context
+    if ctx.stop.is_set():
+        return "conclude"
+    if (state.get("policy_state") or {}).get("_errors", 0) >= MAX_CONSECUTIVE_ERRORS:
+        return "conclude"
+    left = _budget_left(state, ctx)
+    if min(left.values()) <= 0:
+        return "conclude"
+    env = _env(state, ctx)
+    try:
+        if ctx.policy.should_conclude(state, env):
+            return "conclude"
+    except Exception as error:  # noqa: BLE001
+        emit("error", step="route", message=f"{type(error).__name__}: {error}")
+        return "conclude"
+    return "hypothesize"
+
+
+def _stop_reason(state: AgentState, ctx: RunContext) -> str:
+    if ctx.stop.is_set():
+        return "stopped by the user"
+    if (state.get("policy_state") or {}).get("_errors", 0) >= MAX_CONSECUTIVE_ERRORS:
+        return f"{MAX_CONSECUTIVE_ERRORS} policy errors in a row (backbone outage?)"
+    left = _budget_left(state, ctx)
+    spent = [name for name, value in left.items() if value <= 0]
+    if spent:
+        b = ctx.budgets
+        limits = {"rounds": b.max_rounds, "tool_calls": b.max_tool_calls,
+                  "seconds": b.max_seconds}
+        return "budget exhausted: " + ", ".join(f"{n} ({limits[n]:g})" for n in spent)
+    return "the policy judged the evidence sufficient"
+
+
+def conclude(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    reason = _stop_reason(state, ctx)
+    if reason.startswith("budget"):
+        emit("budget_exhausted", reason=reason)
+    env = _env(state, ctx)
+    try:
+        raw = ctx.policy.conclude(state, env, reason)
+        final = validate_final({**raw, "stop_reason": raw.get("stop_reason") or reason})
+    except Exception as error:  # noqa: BLE001
+        _policy_error("conclude", error, env)
+        final = validate_final(fallback_conclusion(state, reason))
+    final["stop_reason"] = reason if not final.get("stop_reason") else final["stop_reason"]
+    final["question"] = state["question"]
+    final["subject"] = state["subject"]
+    final["hypotheses"] = final.get("hypotheses") or [
+        {k: h.get(k) for k in ("id", "statement", "status", "confidence", "experiments")}
+        for h in state.get("hypotheses", [])]
+    if "budget" in reason and "budget" not in final["description"]:
+        final["description"] += f" (concluded early: {reason})"
+    emit("final_answer", **final)
+    return {"final": final, "stop_reason": reason, "policy_state": env.policy_state,
+            "elapsed_s": _tick(state, ctx)}
+
+
+def build_graph() -> StateGraph:
+    """The uncompiled graph; compile it with a checkpointer to run."""
+    graph = StateGraph(AgentState, context_schema=RunContext)
+    graph.add_node("hypothesize", hypothesize)
+    graph.add_node("experiment", experiment)
+    graph.add_node("observe", observe)
+    graph.add_node("revise", revise)
+    graph.add_node("conclude", conclude)
+    graph.add_edge(START, "hypothesize")
+    graph.add_edge("hypothesize", "experiment")
+    graph.add_edge("experiment", "observe")
+    graph.add_edge("observe", "revise")
+    graph.add_conditional_edges("revise", route, ["hypothesize", "conclude"])
+    graph.add_edge("conclude", END)
+    return graph
