@@ -53,7 +53,19 @@ def _budget_left(state: AgentState, ctx: RunContext) -> dict[str, float]:
 def _policy_error(step: str, error: Exception, env: PolicyEnv) -> None:
     count = env.policy_state.get("_errors", 0) + 1
     env.policy_state["_errors"] = count
+    env.policy_state["_round_had_error"] = True
     emit("error", step=step, message=f"{type(error).__name__}: {error}", consecutive=count)
+
+
+def _policy_ok(env: PolicyEnv) -> None:
+    env.policy_state["_errors"] = 0
+
+
+def _failing(policy_state: dict[str, Any]) -> bool:
+    """Three failed steps in a row, or errors in three rounds in a row: stop trying."""
+    rounds = policy_state.get("_error_rounds", 0) + bool(policy_state.get("_round_had_error"))
+    return policy_state.get("_errors", 0) >= MAX_CONSECUTIVE_ERRORS or (
+        rounds >= MAX_CONSECUTIVE_ERRORS)
 
 
 def _merge(hypotheses: list[Hypothesis], updates: list[Hypothesis], round_: int,
@@ -90,10 +102,13 @@ def hypothesize(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, An
     round_ = state.get("round", 0) + 1
     emit("round_started", round=round_, budget_left=_budget_left(state, ctx))
     env = _env(state, ctx)
+    ps = env.policy_state
+    ps["_error_rounds"] = ps.get("_error_rounds", 0) + 1 if ps.get("_round_had_error") else 0
+    ps["_round_had_error"] = False
     state = {**state, "round": round_}
     try:
         updates = ctx.policy.hypothesize(state, env)
-        env.policy_state["_errors"] = 0
+        _policy_ok(env)
     except Exception as error:  # noqa: BLE001 (a policy failure becomes an event)
         _policy_error("hypothesize", error, env)
         updates = []
@@ -106,6 +121,7 @@ def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
     env = _env(state, ctx)
     try:
         calls = ctx.policy.plan(state, env)
+        _policy_ok(env)
     except Exception as error:  # noqa: BLE001
         _policy_error("plan", error, env)
         calls = []
@@ -150,6 +166,7 @@ def observe(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     new = [e for e in state.get("experiments", []) if e.get("round") == state["round"]]
     try:
         ctx.policy.observe(state, new, env)
+        _policy_ok(env)
     except Exception as error:  # noqa: BLE001
         _policy_error("observe", error, env)
     return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx)}
@@ -160,6 +177,7 @@ def revise(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     env = _env(state, ctx)
     try:
         updates = ctx.policy.revise(state, env)
+        _policy_ok(env)
     except Exception as error:  # noqa: BLE001
         _policy_error("revise", error, env)
         updates = []
@@ -171,7 +189,7 @@ def route(state: AgentState, runtime: Runtime[RunContext]) -> str:
     ctx = runtime.context
     if ctx.stop.is_set():
         return "conclude"
-    if (state.get("policy_state") or {}).get("_errors", 0) >= MAX_CONSECUTIVE_ERRORS:
+    if _failing(state.get("policy_state") or {}):
         return "conclude"
     left = _budget_left(state, ctx)
     if min(left.values()) <= 0:
@@ -189,7 +207,7 @@ def route(state: AgentState, runtime: Runtime[RunContext]) -> str:
 def _stop_reason(state: AgentState, ctx: RunContext) -> str:
     if ctx.stop.is_set():
         return "stopped by the user"
-    if (state.get("policy_state") or {}).get("_errors", 0) >= MAX_CONSECUTIVE_ERRORS:
+    if _failing(state.get("policy_state") or {}):
         return f"{MAX_CONSECUTIVE_ERRORS} policy errors in a row (backbone outage?)"
     left = _budget_left(state, ctx)
     spent = [name for name, value in left.items() if value <= 0]

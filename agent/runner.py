@@ -118,7 +118,8 @@ def run(
         if not resume:
             write_config(run_dir, {**spec.to_json(), "policy_config": policy.config(),
                                    "run_id": run_id, "modality": modality,
-                                   "subject_kind": kind, "created": time.time()})
+                                   "subject_kind": kind, "created": time.time()},
+                         secrets=secrets)
             yield record(Event("run_started", {**spec.to_json(), "modality": modality,
                                                "subject_kind": kind,
                                                "policy_config": policy.config()}))

@@ -84,10 +84,15 @@ def read_events(run_dir: Path | str) -> Iterator[Event]:
                 continue
 
 
-def write_config(run_dir: Path, config: dict[str, Any]) -> None:
+def write_config(run_dir: Path, config: dict[str, Any], secrets: tuple[str, ...] = ()) -> None:
+    """Write the run's config atomically, secrets scrubbed like the event log."""
     path = Path(run_dir) / CONFIG_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(scrub(config), indent=2, default=str))
+    text = json.dumps(scrub(config), indent=2, default=str)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    tmp.write_text(text)
     os.replace(tmp, path)
 
 

@@ -157,7 +157,9 @@ class SystematicPolicy(Policy):
         if ps.get("stage") == "conditional":
             ps["stage"] = "factorial"
             a = ps["candidates"][0]
-            partners = self._partners(ps, a)
+            # each partner costs four tool calls (one per design cell): stay within budget
+            affordable = max(1, int(env.budget_left.get("tool_calls", 99)) // 4)
+            partners = self._partners(ps, a)[:affordable]
             ps["partners"] = partners
             hypotheses = []
             for b, composition in partners:

@@ -1,0 +1,80 @@
+"""The systematic policy names the right concept for synthetic units of both modalities."""
+
+import pytest
+
+from agent.policies.systematic import classify_cells, describe
+from models.registry import get_model
+from tests.agent.helpers import check_transcript, run_to_end
+
+
+def _truth(unit: str):
+    model, layer, index = unit.split(":")
+    return get_model(model).spec(layer, int(index))
+
+
+def _run(tmp_path, unit):
+    from agent.context import Budgets
+    from agent.policies.systematic import SystematicPolicy
+
+    run_dir, events = run_to_end(tmp_path, unit, SystematicPolicy(), "systematic",
+                                 budgets=Budgets(max_rounds=4, max_tool_calls=30))
+    check_transcript(run_dir)
+    return next(e for e in events if e.type == "final_answer").data, events
+
+
+@pytest.mark.parametrize("unit", [
+    "synthetic-vision:single:0", "synthetic-vision:single:14",
+    "synthetic-text:single:0", "synthetic-text:single:20",
+])
+def test_single_concept_units_are_named(tmp_path, unit):
+    final, events = _run(tmp_path, unit)
+    truth = _truth(unit)
+    assert final["label"] == truth.concepts[0].replace("_", " "), (final, truth)
+    assert final["confidence"] >= 0.5
+    assert any(e.type == "tool_called" and e.data["tool"] == "screen_concepts" for e in events)
+    assert final["evidence"] and all("experiment" in item for item in final["evidence"])
+
+
+@pytest.mark.parametrize("unit,composition", [
+    ("synthetic-vision:and:0", "and"), ("synthetic-vision:and_not:0", "and_not"),
+    ("synthetic-text:or:1", "or"),
+])
+def test_compositions_are_recovered(tmp_path, unit, composition):
+    final, _ = _run(tmp_path, unit)
+    truth = _truth(unit)
+    expected = describe(truth.modality, composition, *truth.concepts[:2])[1]
+    if composition in ("or", "and"):  # order does not matter for symmetric compositions
+        parts = sorted(final["label"].replace("|", "&").split(" & "))
+        assert [p.strip() for p in parts] == sorted(c.replace("_", " ")
+                                                    for c in truth.concepts[:2]), final
+    else:
+        assert final["label"] == expected, final
+
+
+def _cells(ab, a_only, b_only, neither, std=0.05):
+    return {c: {"mean": m, "std": std} for c, m in
+            (("ab", ab), ("a_only", a_only), ("b_only", b_only), ("neither", neither))}
+
+
+@pytest.mark.parametrize("means,pattern", [
+    ((1.0, 1.0, 0.0, 0.0), "single_a"), ((1.0, 0.0, 1.0, 0.0), "single_b"),
+    ((1.0, 1.0, 1.0, 0.0), "or"), ((1.0, 0.0, 0.0, 0.0), "and"),
+    ((0.0, 1.0, 0.0, 0.0), "and_not_ab"), ((0.0, 0.0, 1.0, 0.0), "and_not_ba"),
+    ((0.5, 0.5, 0.5, 0.5), "none"),
+])
+def test_factorial_reading_of_clean_designs(means, pattern):
+    assert classify_cells(_cells(*means), n=8)["pattern"] == pattern
+
+
+def test_noisy_design_is_not_overread():
+    reading = classify_cells(_cells(0.55, 0.5, 0.45, 0.5, std=0.3), n=8)
+    assert reading["pattern"] == "none"
+
+
+def test_model_level_question_targets_the_named_class(tmp_path):
+    from agent.policies.systematic import output_unit_for_question
+
+    unit = output_unit_for_question("efficientnet_lite0",
+                                    "Is this classifier biased by the background for espresso?")
+    assert unit == "efficientnet_lite0:classifier:967"
+    assert output_unit_for_question("efficientnet_lite0", "what is this?") is None
