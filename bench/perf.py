@@ -1,5 +1,5 @@
-"""Performance benchmarks: exemplar-cache throughput against the bare forward pass, and the
-cached load time of SmolLM2. Run `python -m bench.perf --json`."""
+"""Performance benchmarks: exemplar-cache throughput and tool-call overhead against the bare
+forward pass, and the cached load time of SmolLM2. Run `python -m bench.perf --json`."""
 
 from __future__ import annotations
 
@@ -82,6 +82,72 @@ def text_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dict:
             "ratio": round(cache_rate / bare_rate, 3)}
 
 
+def _best_seconds(run: Callable[[], object], repeats: int) -> float:
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def tool_overhead_vision(unit: str, repeats: int) -> dict:
+    """call_unit on efficientnet_lite0 with 16 images vs the bare full forward of the same."""
+    import tempfile
+
+    from models.corpora import generated_images
+    from models.registry import get_model
+    from tools.context import ToolContext
+    from tools.registry import call_tool
+
+    model = get_model("efficientnet_lite0")
+    images = generated_images(16, seed=5).load()
+    ctx = ToolContext(tempfile.mkdtemp(prefix="perf-"))
+    ids = [ctx.images.add(image)[0] for image in images]
+
+    def bare() -> None:
+        with torch.inference_mode():
+            model.net(model.preprocess(images))
+
+    def tool_call() -> None:
+        observation = call_tool("call_unit", "vision", {"unit": unit, "images": ids}, ctx)
+        assert observation.ok, observation.error
+
+    bare_s, tool_s = _best_seconds(bare, repeats), _best_seconds(tool_call, repeats)
+    return {"tool": "call_unit", "unit": unit, "stimuli": 16,
+            "bare_forward_s": round(bare_s, 4), "tool_call_s": round(tool_s, 4),
+            "overhead": round((tool_s - bare_s) / bare_s, 3)}
+
+
+def tool_overhead_text(unit: str, repeats: int) -> dict:
+    """call_unit on smollm2 with 16 short texts vs the bare full forward of the same."""
+    import tempfile
+
+    from models.registry import get_model
+    from models.stimuli.texts import corpus
+    from tools.context import ToolContext
+    from tools.registry import call_tool
+
+    model = get_model("smollm2-135m-instruct")
+    texts = [t for t in corpus(400, seed=3) if len(t.split()) <= 14][:16]
+    ctx = ToolContext(tempfile.mkdtemp(prefix="perf-"))
+
+    def bare() -> None:
+        with torch.inference_mode():
+            inputs = model.tokenize(texts)
+            model.net(**{k: v.to(model.device) for k, v in inputs.items()}, use_cache=False)
+
+    def tool_call() -> None:
+        observation = call_tool("call_unit", "text", {"unit": unit, "texts": texts}, ctx)
+        assert observation.ok, observation.error
+
+    bare_s, tool_s = _best_seconds(bare, repeats), _best_seconds(tool_call, repeats)
+    return {"tool": "call_unit", "unit": unit, "stimuli": 16,
+            "bare_forward_s": round(bare_s, 4), "tool_call_s": round(tool_s, 4),
+            "overhead": round((tool_s - bare_s) / bare_s, 3)}
+
+
 _LOAD_SCRIPT = """
 import json, time
 start = time.perf_counter()
@@ -123,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
             vision_cache_throughput("bn2", n_images, 32, repeats),
             text_cache_throughput("model.layers.15.mlp", n_texts, 32, repeats),
             text_cache_throughput("model.layers.29.mlp", n_texts, 32, repeats),
+        ],
+        # overhead = (tool call - bare full forward) / bare full forward; the recording
+        # stops the forward at the unit's layer, so early layers can come out negative
+        "tool_overhead": [
+            tool_overhead_vision("efficientnet_lite0:bn2:100", max(repeats, 3)),
+            tool_overhead_vision("efficientnet_lite0:blocks.4:17", max(repeats, 3)),
+            tool_overhead_text("smollm2-135m-instruct:model.layers.29.mlp:100", max(repeats, 3)),
+            tool_overhead_text("smollm2-135m-instruct:model.layers.3.mlp:42", max(repeats, 3)),
         ],
     }
     if args.json:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
 from typing import Annotated
 
 import numpy as np
@@ -49,23 +48,13 @@ def _load(ctx: ToolContext, refs: list[str]) -> list[Image.Image]:
                         f"split them over several calls")
     out = []
     for ref in refs:
-        photo = _photos().get(ref.removeprefix("photo:")) if ref.startswith("photo:") else None
-        # a copy: callers may attach info to it; unknown photos get the store's error message
-        image = photo.copy() if photo is not None else ctx.images.get(ref)
+        image = ctx.images.get(ref)
         if max(image.size) > ctx.limits.max_image_side:
             raise ToolError(f"image {ref!r} is {image.width}x{image.height}; the limit is "
                             f"{ctx.limits.max_image_side} pixels a side: scale it down first "
                             f"(edit_images with 'scale 0.5' keeps the size)")
         out.append(image)
     return out
-
-
-@lru_cache(maxsize=1)
-def _photos() -> dict[str, Image.Image]:
-    """The bundled photos, decoded once (ImageStore.get decodes all of them per reference)."""
-    from models.stimuli.photos import natural_photos
-
-    return natural_photos()
 
 
 def _store(ctx: ToolContext, image: Image.Image, title: str) -> tuple[str, Artifact]:

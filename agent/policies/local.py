@@ -219,6 +219,7 @@ class LocalPolicy(Policy):
         self.threads = threads
         net, tokenizer = load_chat_model(model)
         self.scorer = CandidateScorer(net, tokenizer, threads)
+        self._null: dict[str, dict[str, float]] = {}
 
     def config(self) -> dict[str, Any]:
         return {"policy": self.name, "model": self.model, "max_candidates": self.max_candidates,
@@ -229,7 +230,7 @@ class LocalPolicy(Policy):
     # --- the LM's one move: pick among options -------------------------------------------
 
     def choose(self, purpose: str, task: str, candidates: list[str], state: AgentState,
-               env: PolicyEnv, picks: int = 1) -> list[str]:
+               env: PolicyEnv, picks: int = 1, null_task: str | None = None) -> list[str]:
         """The LM's choice among `candidates` (best first), recorded as an llm_call event.
 
         Args:
@@ -239,6 +240,9 @@ class LocalPolicy(Policy):
             state: the agent state (for the prompt's context).
             env: where the call is recorded.
             picks: how many may be chosen: the best, plus others within `margin` of it.
+            null_task: the same task with the evidence left out; when given, each option's
+                score without the evidence is subtracted (contextual calibration), so a fixed
+                preference of the LM for one label does not decide alone.
         """
         candidates = list(dict.fromkeys(candidates))[: self.max_candidates]
         if not candidates:
@@ -246,6 +250,11 @@ class LocalPolicy(Policy):
         started = time.perf_counter()
         messages = self._messages(state, env, task, candidates)
         choices, prompt_tokens = self.scorer.score(messages, candidates)
+        baseline = {}
+        if null_task is not None:
+            baseline = self._null_scores(null_task, candidates)
+            choices = [Choice(c.text, round(c.score - baseline[c.text], 4), c.tokens)
+                       for c in choices]
         ranked = sorted(choices, key=lambda c: -c.score)
         chosen = [ranked[0].text] + [c.text for c in ranked[1:picks]
                                      if ranked[0].score - c.score <= self.margin]
@@ -254,9 +263,21 @@ class LocalPolicy(Policy):
                             "candidates": len(candidates),
                             "candidate_tokens": sum(c.tokens for c in choices)},
                      started=started, model=self.model,
-                     scores={c.text: c.score for c in ranked})
+                     scores={c.text: c.score for c in ranked}, calibration=baseline)
         env.policy_state["llm_calls"] = env.policy_state.get("llm_calls", 0) + 1
         return chosen
+
+    def _null_scores(self, null_task: str, candidates: list[str]) -> dict[str, float]:
+        """Option scores for a task without its evidence (cached: they never change)."""
+        key = json.dumps([null_task, candidates])
+        if key not in self._null:
+            user = (f"Task: {null_task}\nOptions:\n" + "\n".join(f"- {c}" for c in candidates)
+                    + "\nAnswer with one option, copied exactly.")
+            messages = [{"role": "system", "content": SYSTEM_PROMPT},
+                        {"role": "user", "content": user}]
+            choices, _ = self.scorer.score(messages, candidates)
+            self._null[key] = {c.text: c.score for c in choices}
+        return self._null[key]
 
     def _messages(self, state: AgentState, env: PolicyEnv, task: str,
                   candidates: list[str]) -> list[dict[str, str]]:
@@ -403,9 +424,11 @@ class LocalPolicy(Policy):
             if not numbers or asked.get(h["id"]) == numbers:
                 continue
             asked[h["id"]] = numbers
-            task = (f"Hypothesis {h['id']}: \"{h.get('statement', '')}\". Evidence: {numbers}. "
-                    "Is the hypothesis supported, refuted, or still open?")
-            status = self.choose("revise", task, list(STATUSES), state, env)[0]
+            question = "Is the hypothesis supported, refuted, or still open?"
+            task = f"Hypothesis: \"{h.get('statement', '')}\". Evidence: {numbers}. {question}"
+            null = f"Hypothesis: \"the unit fires on something\". Evidence: none. {question}"
+            status = self.choose("revise", task, list(STATUSES), state, env,
+                                 null_task=null)[0]
             updates.append(Hypothesis(id=h["id"], status=status, confidence=confidence))
         return updates
 
@@ -418,9 +441,10 @@ class LocalPolicy(Policy):
         if not self._plan_options(state, env, unit):
             return True  # nothing new left to try
         # (the graph does not save the scratchpad after this step, so nothing is kept here)
-        answer = self.choose("should_conclude", "Do we have enough evidence to answer the "
-                             "question, or should we run more experiments?",
-                             ["continue", "conclude"], state, env)[0]
+        task = ("Do we have enough evidence to answer the question, or should we run more "
+                "experiments?")
+        answer = self.choose("should_conclude", task, ["continue", "conclude"], state, env,
+                             null_task=task)[0]
         return answer == "conclude"
 
     def conclude(self, state: AgentState, env: PolicyEnv, reason: str) -> dict[str, Any]:
