@@ -150,8 +150,10 @@ def tool(modality: str, name: str | None = None) -> Callable[[Callable], Callabl
 
 
 def _load_all() -> None:
+    import tools.causal  # noqa: F401  (registers the causal text tools)
     import tools.contrast  # noqa: F401  (registers the concept-contrast tools)
     import tools.text  # noqa: F401  (registers the text tools)
+    import tools.text_stimuli  # noqa: F401  (registers text generation and editing)
     import tools.vision  # noqa: F401  (registers the vision tools)
 
 
