@@ -57,6 +57,17 @@ class LayerRecording:
         return flat.max(dim=-1).values
 
 
+def frozen_on_device(
+    net: torch.nn.Module, device: str | torch.device | None = None
+) -> tuple[torch.device, torch.nn.Module]:
+    """Put a net in eval mode without gradients on `device` (CUDA when present by default)."""
+    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    net = net.eval().to(target)
+    for parameter in net.parameters():
+        parameter.requires_grad_(False)
+    return target, net
+
+
 class SubjectModel(ABC):
     """A model being interpreted. Families subclass this; `models.registry` builds them.
 

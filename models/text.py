@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from models.base import LayerInfo, LayerRecording, SubjectModel
+from models.base import LayerInfo, LayerRecording, SubjectModel, frozen_on_device
 from models.hooks import HookPoint, capture
 
 # Where a block's MLP neurons and attention-head outputs are read, by architecture family:
@@ -83,10 +83,7 @@ class TextModel(SubjectModel):
         device: str | torch.device | None = None,
     ) -> None:
         self.name = name
-        self._device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.net = net.eval().to(self._device)
-        for parameter in self.net.parameters():
-            parameter.requires_grad_(False)
+        self._device, self.net = frozen_on_device(net, device)
         self.tokenizer = tokenizer
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token

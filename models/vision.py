@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from models.base import LayerInfo, LayerRecording, SubjectModel
+from models.base import LayerInfo, LayerRecording, SubjectModel, frozen_on_device
 from models.hooks import HookPoint, capture
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -82,10 +82,7 @@ class VisionModel(SubjectModel):
         device: str | torch.device | None = None,
     ) -> None:
         self.name = name
-        self._device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.net = net.eval().to(self._device)
-        for parameter in self.net.parameters():
-            parameter.requires_grad_(False)
+        self._device, self.net = frozen_on_device(net, device)
         self.image_size = image_size
         self.mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
