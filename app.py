@@ -1,0 +1,120 @@
+"""The workbench in a browser: pick a model and a unit, ask, watch the agent experiment.
+
+UI wiring only: the handlers live in app_ui/handlers.py, rendering in app_ui/render.py.
+Run with `python app.py` (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, transcripts under
+WORKBENCH_RUNS, default ./runs).
+"""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from agent.policies import POLICY_NAMES
+from app_ui import handlers
+from app_ui.runs import list_runs, runs_root
+
+# Agent runs at once per process; each holds a model's activations, so on CPU more would
+# only slow every run down. Models themselves are shared (one copy per process).
+AGENT_CONCURRENCY = int(os.environ.get("WORKBENCH_CONCURRENCY", "2"))
+DEFAULT_MODEL = "synthetic-vision"
+
+
+def build_demo() -> gr.Blocks:
+    """The Blocks app: a Chat tab and a Transcripts tab."""
+    models = handlers.model_choices()
+    names = [name for _, name in models]
+    model = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
+    layers = handlers.layer_units(model) if model else {}
+    layer = next(iter(layers), None)
+    runs = list_runs()
+
+    with gr.Blocks(title="Interpretability workbench") as demo:
+        session = gr.State({})  # this browser session's run: its stop event and folder
+        gr.Markdown("## Interpretability workbench\nAsk a question about a unit or a model; "
+                    "an agent answers by running experiments on the real model.")
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=1, min_width=300):
+                    model_box = gr.Dropdown(models, value=model, label="Subject model",
+                                            elem_id="model")
+                    layer_box = gr.Dropdown(list(layers), value=layer, label="Layer",
+                                            elem_id="layer")
+                    unit_box = gr.Number(0, precision=0, elem_id="unit-index",
+                                         label=handlers.unit_label(layers.get(layer or "")))
+                    whole_model = gr.Checkbox(False, label="Whole-model question (no unit)")
+                    preset = gr.Dropdown(list(handlers.PRESETS), value=None,
+                                         label="Preset questions")
+                    with gr.Accordion("Policy and budgets", open=False):
+                        policy = gr.Radio(list(POLICY_NAMES), value="systematic",
+                                          label="Policy", elem_id="policy")
+                        with gr.Group(visible=False) as llm_group:
+                            base_url = gr.Textbox(label="Base URL (OpenAI-compatible)",
+                                                  placeholder="https://api.openai.com/v1")
+                            llm_model = gr.Textbox(label="Backbone model name")
+                            api_key = gr.Textbox(label="API key (falls back to the server's "
+                                                 "environment)", type="password")
+                        max_rounds = gr.Slider(1, 12, 6, step=1, label="Rounds", elem_id="rounds")
+                        max_tool_calls = gr.Slider(1, 100, 40, step=1, label="Tool calls")
+                        max_seconds = gr.Slider(30, 3600, 900, step=30, label="Seconds")
+                with gr.Column(scale=3):
+                    question = gr.Textbox("What does this unit detect?", label="Question",
+                                          elem_id="question")
+                    with gr.Row():
+                        ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
+                        stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
+                    status = gr.Markdown("", elem_id="status")
+                    chat = gr.Chatbot(label="Agent", height=640, elem_id="chat",
+                                      group_consecutive_messages=False)
+                    with gr.Row():
+                        download = gr.File(label="Download the run (zip)")
+                        final = gr.JSON(label="Final answer")
+        with gr.Tab("Transcripts"):
+            gr.Markdown(f"Recorded runs under `{runs_root()}`; a replay reads the event log "
+                        "only, without loading any model.")
+            with gr.Row():
+                run_box = gr.Dropdown(runs, value=runs[0] if runs else None,
+                                      allow_custom_value=True, label="Run", scale=4)
+                refresh_button = gr.Button("Refresh", scale=1)
+                replay_button = gr.Button("Replay", variant="primary", scale=1)
+            replay_status = gr.Markdown("")
+            replay_chat = gr.Chatbot(label="Replay", height=640,
+                                     group_consecutive_messages=False)
+            with gr.Row():
+                replay_download = gr.File(label="Download the run (zip)")
+                replay_final = gr.JSON(label="Final answer")
+
+        model_box.change(handlers.on_model_change, model_box, [layer_box, unit_box],
+                         api_name=False)
+        layer_box.change(handlers.on_layer_change, [model_box, layer_box], unit_box,
+                         api_name=False)
+        preset.change(handlers.on_preset, preset, [question, whole_model], api_name=False)
+        policy.change(handlers.on_policy_change, policy, llm_group, api_name=False)
+        ask_button.click(
+            handlers.ask,
+            [model_box, layer_box, unit_box, whole_model, question, policy, base_url,
+             llm_model, api_key, max_rounds, max_tool_calls, max_seconds, session],
+            [chat, status, download, final], api_name="ask",
+            concurrency_limit=AGENT_CONCURRENCY, concurrency_id="agent")
+        # Stop must never wait behind the runs it is meant to stop.
+        stop_button.click(handlers.stop_run, session, status, api_name="stop",
+                          queue=False)
+        refresh_button.click(handlers.refresh_runs, None, run_box, api_name=False,
+                             concurrency_limit=None)
+        gr.api(handlers.recorded_runs, api_name="list_runs", concurrency_limit=None)
+        replay_button.click(handlers.replay, run_box,
+                            [replay_chat, replay_status, replay_download, replay_final],
+                            api_name="replay")
+    return demo
+
+
+def main() -> None:
+    """Start the server (GRADIO_SERVER_NAME and GRADIO_SERVER_PORT are read by launch)."""
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=AGENT_CONCURRENCY)
+    demo.launch(allowed_paths=[str(runs_root())])
+
+
+if __name__ == "__main__":
+    main()

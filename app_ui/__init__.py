@@ -1,0 +1,1 @@
+"""Plain-function modules behind app.py: rendering, handlers, run folders."""

@@ -1,0 +1,307 @@
+"""The app's event handlers as plain functions: choices, validation, ask (streaming), stop,
+replay. They only consume the agent's event stream; no experiment logic lives here."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from agent.context import Budgets
+from agent.events import Event
+from agent.policies import POLICY_NAMES, Policy, make_policy
+from agent.runner import RunSpec, new_run_dir, run
+from agent.transcript import read_events
+from app_ui.render import ChatRenderer, render_events
+from app_ui.runs import RunPathError, list_runs, resolve_run, runs_root, zip_run
+
+try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
+    import spaces
+
+    def gpu(duration: int) -> Callable[[Callable], Callable]:
+        """`spaces.GPU(duration=...)` on a ZeroGPU Space."""
+        return spaces.GPU(duration=duration)
+
+except ImportError:
+
+    def gpu(duration: int) -> Callable[[Callable], Callable]:
+        """No-op outside ZeroGPU (the `spaces` package is not installed)."""
+        return lambda function: function
+
+
+PRESETS: dict[str, bool] = {  # question -> whole-model question?
+    "What does this unit detect?": False,
+    "Is this classifier biased by the background for class X?": True,
+    "Which inputs make this model say 'Paris'?": True,
+}
+API_KEY_ENVS = ("WORKBENCH_API_KEY", "OPENAI_API_KEY")
+_ENV_LOCK = threading.Lock()  # the key is in the environment only while one policy is built
+_TICK_S = 1.0  # how often the status line refreshes while a step runs
+_DONE = object()
+
+ChatOutputs = tuple[list[gr.ChatMessage], str, str | None, dict[str, Any] | None]
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(label, name) of every subject model that can load on this machine."""
+    return [(f"{e.name} ({e.modality})", e.name) for e in _available_models()]
+
+
+def _available_models() -> list[Any]:
+    from models.registry import list_models
+
+    return [e for e in list_models() if e.available()]
+
+
+def layer_units(model: str) -> dict[str, int]:
+    """Layer name -> unit count for `model` (loads the model once per process)."""
+    from models.registry import get_model
+
+    return {info.layer: int(info.units) for info in get_model(model).layers()}
+
+
+def unit_label(units: int | None) -> str:
+    """The unit-index field's label, naming the valid range."""
+    return f"Unit index (0–{units - 1})" if units else "Unit index"
+
+
+def on_model_change(model: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Refill the layer dropdown and the unit-index range for a newly chosen model."""
+    try:
+        layers = layer_units(model)
+    except Exception as error:  # noqa: BLE001 (shown to the user, not raised)
+        gr.Warning(f"could not list the layers of {model}: {error}")
+        return gr.update(choices=[], value=None), gr.update(label=unit_label(None))
+    first = next(iter(layers), None)
+    return (gr.update(choices=list(layers), value=first),
+            gr.update(label=unit_label(layers.get(first) if first else None), value=0))
+
+
+def on_layer_change(model: str, layer: str | None) -> dict[str, Any]:
+    """Show the valid unit-index range of the chosen layer."""
+    try:
+        units = layer_units(model).get(layer or "")
+    except Exception:  # noqa: BLE001
+        units = None
+    return gr.update(label=unit_label(units))
+
+
+def on_policy_change(policy: str) -> dict[str, Any]:
+    """Show the endpoint, model and key fields only for the openai policy."""
+    return gr.update(visible=policy == "openai")
+
+
+def on_preset(question: str | None) -> tuple[str, bool]:
+    """Fill the question box from a preset, and tick "whole model" for model-level ones."""
+    question = question or ""
+    return question, PRESETS.get(question, False)
+
+
+def validate_subject(model: str, layer: str | None, index: float | int | None,
+                     whole_model: bool) -> str:
+    """The run's subject: a unit address, or the model name for a whole-model question.
+
+    Raises:
+        ValueError: with a message for people (unknown layer, index out of range, ...).
+    """
+    if not model:
+        raise ValueError("Choose a model first.")
+    if whole_model:
+        return model
+    layers = layer_units(model)
+    if layer not in layers:
+        raise ValueError(f"Layer {layer!r} is not a layer of {model}; choose one of: "
+                         f"{', '.join(layers)}.")
+    units = layers[layer]
+    if index is None or float(index) != int(float(index)):
+        raise ValueError(f"The unit index must be a whole number from 0 to {units - 1}.")
+    if not 0 <= int(index) < units:
+        raise ValueError(f"Unit index {int(index)} is out of range: layer {layer!r} of {model} "
+                         f"has {units} units, so the index must be from 0 to {units - 1}.")
+    from models.units import format_unit
+
+    return format_unit(model, layer, int(index))
+
+
+def policy_options(policy: str, base_url: str, llm_model: str) -> dict[str, Any]:
+    """JSON options for a policy from the UI fields (and the environment for openai)."""
+    if policy == "openai":
+        options = {"base_url": base_url or os.environ.get("WORKBENCH_BASE_URL"),
+                   "model": llm_model or os.environ.get("WORKBENCH_MODEL")}
+        return {k: v for k, v in options.items() if v}
+    if policy == "local" and llm_model:
+        return {"model": llm_model}
+    return {}
+
+
+def build_policy(name: str, options: dict[str, Any], api_key: str = "") -> Policy:
+    """Build the policy; a typed API key is in the environment only while it is built.
+
+    The openai policy reads its key from WORKBENCH_API_KEY / OPENAI_API_KEY when it builds its
+    client; without a typed key the server's environment is used as it is.
+    """
+    if not api_key:
+        return make_policy(name, options)
+    with _ENV_LOCK:
+        saved = {env: os.environ.get(env) for env in API_KEY_ENVS}
+        try:
+            for env in API_KEY_ENVS:
+                os.environ[env] = api_key
+            policy = make_policy(name, options)
+            # The openai policy reads the key when it builds its client (no request is sent),
+            # so build it now, while this session's key and no other is in the environment.
+            client = getattr(policy, "client", None)
+            if callable(client):
+                client()
+            return policy
+        finally:
+            for env, value in saved.items():
+                if value is None:
+                    os.environ.pop(env, None)
+                else:
+                    os.environ[env] = value
+
+
+@gpu(duration=600)
+def run_agent(spec: RunSpec, run_dir: Path, policy: Policy, stop: threading.Event,
+              secrets: tuple[str, ...]) -> Iterator[Event]:
+    """The GPU-heavy part: the agent's run, yielding each event once it is in the transcript."""
+    yield from run(spec, run_dir, policy=policy, stop=stop, secrets=secrets)
+
+
+def _events_in_background(events: Iterator[Event], stop: threading.Event,
+                          tick: float = _TICK_S) -> Iterator[Event | None]:
+    """Drain `events` on a worker thread; yield each event, or None every `tick` seconds
+    of silence so the caller can refresh a progress line. Closing the iterator stops the run.
+    """
+    inbox: queue.Queue[Any] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for event in events:
+                inbox.put(event)
+        except BaseException as error:  # noqa: BLE001 (handed to the consumer thread)
+            inbox.put(error)
+        finally:
+            inbox.put(_DONE)
+
+    worker = threading.Thread(target=pump, name="agent-run", daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                item = inbox.get(timeout=tick)
+            except queue.Empty:
+                yield None
+                continue
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # a closed page or cancelled request ends the run: the agent concludes
+
+
+def _progress(renderer: ChatRenderer, model: str, since: float) -> str:
+    """The status line while the agent works, with the time spent on the current step."""
+    waited = time.monotonic() - since
+    if not renderer.messages:
+        return (f"Loading {model} and preparing the run… {waited:.0f} s "
+                "(the first use of a model loads it once for everyone)")
+    if renderer.pending:
+        line = f"{renderer.status}… {waited:.0f} s"
+        if "exemplar" in renderer.status and waited > 3:
+            line += " (the first exemplar search on a model builds its exemplar cache)"
+        return line
+    return f"{renderer.status}…"
+
+
+def ask(model: str, layer: str | None, unit_index: float | None, whole_model: bool,
+        question: str, policy: str = "systematic", base_url: str = "", llm_model: str = "",
+        api_key: str = "", max_rounds: float = 6, max_tool_calls: float = 40,
+        max_seconds: float = 900, session: dict[str, Any] | None = None,
+        ) -> Iterator[ChatOutputs]:
+    """Start a run and stream it into the chat.
+
+    Yields:
+        (chat messages, status line, zip of the run or None, final answer or None).
+    """
+    session = session if session is not None else {}
+    question = (question or "").strip()
+    try:
+        if not question:
+            raise ValueError("Type a question or pick a preset.")
+        if policy not in POLICY_NAMES:
+            raise ValueError(f"Unknown policy {policy!r}; choose one of {POLICY_NAMES}.")
+        subject = validate_subject(model, layer, unit_index, whole_model)
+        spec = RunSpec(question=question, subject=subject, policy=policy,
+                       policy_options=policy_options(policy, base_url, llm_model),
+                       budgets=Budgets(max_rounds=int(max_rounds),
+                                       max_tool_calls=int(max_tool_calls),
+                                       max_seconds=float(max_seconds)))
+        key = api_key or next(filter(None, map(os.environ.get, API_KEY_ENVS)), "")
+        agent_policy = build_policy(policy, spec.policy_options, api_key)
+    except Exception as error:  # noqa: BLE001 (a bad request is a message, not a crash)
+        yield [], f"Error: {error}", None, None
+        return
+    run_dir = new_run_dir(runs_root(), subject)
+    stop = threading.Event()
+    session.update(stop=stop, run_dir=str(run_dir))
+    renderer = ChatRenderer(run_dir)
+    secrets = (key,) if key and policy == "openai" else ()
+    events = run_agent(spec, run_dir, agent_policy, stop, secrets)
+    since = time.monotonic()
+    try:
+        for event in _events_in_background(events, stop):
+            if event is None:
+                yield renderer.messages, _progress(renderer, model, since), None, None
+                continue
+            renderer.feed(event)
+            since = time.monotonic()
+            yield renderer.messages, _progress(renderer, model, since), None, None
+    except Exception as error:  # noqa: BLE001 (the run failed outside the agent's own guard)
+        renderer.status = f"Error: the run failed: {type(error).__name__}: {error}"
+    yield (renderer.messages, f"{renderer.status} · transcript `{run_dir.name}`",
+           str(zip_run(run_dir)), renderer.final)
+
+
+def stop_run(session: dict[str, Any] | None) -> str:
+    """Ask the session's current run to stop; the agent concludes with what it has."""
+    stop = (session or {}).get("stop")
+    if stop is None:
+        return "No run to stop."
+    stop.set()
+    return "Stopping: the agent concludes with what it has…"
+
+
+def recorded_runs() -> list[str]:
+    """Names of the recorded runs under the transcript directory, newest first."""
+    return list_runs()
+
+
+def refresh_runs() -> dict[str, Any]:
+    """The recorded runs for the Transcripts tab's dropdown, newest first."""
+    runs = list_runs()
+    return gr.update(choices=runs, value=runs[0] if runs else None)
+
+
+def replay(run_name: str) -> ChatOutputs:
+    """Render a recorded run from its event log only (no model is loaded).
+
+    Returns:
+        (chat messages, status line, zip of the run or None, final answer or None).
+    """
+    try:
+        run_dir = resolve_run(run_name)
+    except RunPathError as error:
+        return [], f"Error: {error}", None, None
+    renderer = render_events(read_events(run_dir), run_dir)
+    return (renderer.messages, f"Replay of `{run_dir.name}`: {renderer.status}",
+            str(zip_run(run_dir)), renderer.final)
