@@ -165,8 +165,9 @@ def observe(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     env = _env(state, ctx)
     new = [e for e in state.get("experiments", []) if e.get("round") == state["round"]]
     try:
+        # success here says nothing about a backbone (observing is usually local), so it does
+        # not reset the count of consecutive failures
         ctx.policy.observe(state, new, env)
-        _policy_ok(env)
     except Exception as error:  # noqa: BLE001
         _policy_error("observe", error, env)
     return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx)}
