@@ -1,0 +1,108 @@
+"""Compare benchmark outputs: a Markdown table of policies and controls, and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.runner import SUMMARY_FILE
+
+#: Columns of the table: (summary key without the control prefix, header).
+COLUMNS = (("accuracy", "GT accuracy"), ("predictive_auc", "predictive AUC"),
+           ("predictive_difference", "predictive diff"), ("simulation_r", "simulation r"),
+           ("detection_bacc", "detection bal. acc."))
+SOURCES = (("", "{policy}"), ("random_description_", "control: random description"),
+           ("exemplar_oneshot_", "control: exemplar one-shot"))
+
+
+def load_summaries(dirs: list[Path | str]) -> list[dict[str, Any]]:
+    """The summary.json of each benchmark output folder (run `bench score` first if missing)."""
+    found = []
+    for folder in dirs:
+        path = Path(folder) / SUMMARY_FILE
+        if not path.exists():
+            raise FileNotFoundError(f"{folder}: no {SUMMARY_FILE}; run `python -m bench score "
+                                    f"{folder}` first")
+        found.append({**json.loads(path.read_text()), "dir": str(folder)})
+    return found
+
+
+def _cell(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (output folder, description source): the policy and its two controls."""
+    out = []
+    for summary in summaries:
+        for prefix, label in SOURCES:
+            out.append({"suite": summary["suite"], "source": label.format(
+                policy=summary["policy"]), "n": summary["n"],
+                **{key: summary.get(prefix + key) for key, _ in COLUMNS},
+                "by_composition": summary.get(prefix + "accuracy_by_composition") or {}})
+    return out
+
+
+def markdown(summaries: list[dict[str, Any]]) -> str:
+    """The comparison table, plus ground-truth accuracy per composition."""
+    lines = ["| suite | description | n | " + " | ".join(h for _, h in COLUMNS) + " |",
+             "|---|---|---:|" + "---:|" * len(COLUMNS)]
+    table = rows(summaries)
+    for row in table:
+        lines.append(f"| {row['suite']} | {row['source']} | {row['n']} | "
+                     + " | ".join(_cell(row[k]) for k, _ in COLUMNS) + " |")
+    comps = sorted({c for row in table for c in row["by_composition"]})
+    if comps:
+        lines += ["", "Ground-truth accuracy per composition:", "",
+                  "| suite | description | " + " | ".join(comps) + " |",
+                  "|---|---|" + "---:|" * len(comps)]
+        for row in table:
+            if row["by_composition"]:
+                lines.append(f"| {row['suite']} | {row['source']} | " + " | ".join(
+                    _cell(row["by_composition"].get(c)) for c in comps) + " |")
+    walls = [(s["suite"], s["policy"], s.get("wall_s_mean")) for s in summaries]
+    lines += ["", "Mean wall time per unit (agent run): " + ", ".join(
+        f"{suite}/{policy} {wall} s" for suite, policy, wall in walls)]
+    return "\n".join(lines) + "\n"
+
+
+def plot(summaries: list[dict[str, Any]], path: Path | str) -> Path:
+    """Grouped bars: each metric (columns) for each description source (bars)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    table = rows(summaries)
+    metrics = [(k, h) for k, h in COLUMNS if k != "predictive_difference"]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(metrics) * max(1, len(table) / 3)), 4))
+    width = 0.8 / max(len(table), 1)
+    x = np.arange(len(metrics))
+    for i, row in enumerate(table):
+        values = [row[k] if row[k] is not None else 0.0 for k, _ in metrics]
+        ax.bar(x + i * width - 0.4 + width / 2, values, width,
+               label=f"{row['suite']}: {row['source']}")
+    ax.set_xticks(x, [h for _, h in metrics])
+    ax.set_ylim(-0.2, 1.05)
+    ax.axhline(0.5, color="grey", lw=0.6, ls="--")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ax.set_title("policies and controls")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(dirs: list[Path | str], out: Path | str) -> dict[str, str]:
+    """Write report.md and report.png into `out`; returns their paths."""
+    summaries = load_summaries(dirs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = out / "report.md"
+    table.write_text("# Benchmark report\n\n" + markdown(summaries))
+    image = plot(summaries, out / "report.png")
+    return {"markdown": str(table), "plot": str(image)}

@@ -1,0 +1,290 @@
+"""Run a policy over a suite in parallel worker processes, resume, and score the transcripts."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.suites import Suite, SuiteUnit, load_suite
+
+BENCH_FILE = "bench.json"  # in the output folder: suite, policy and options of the run
+UNIT_FILE = "bench_unit.json"  # in each run folder: suite unit, wall time, scores
+SUMMARY_FILE = "summary.json"
+QUESTION = "what does this unit detect?"
+DESCRIPTIONS = ("policy", "random_description", "exemplar_oneshot")
+# Workers are spawned, not forked: a fork of a process that already ran torch (MiniLM in the
+# judge) can crash in the child's first torch call.
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def finished_runs(out: Path) -> dict[str, Path]:
+    """Subject address -> the newest run folder under `out` that reached a final answer."""
+    from agent.transcript import final_answer, read_config
+
+    found: dict[str, Path] = {}
+    folders = sorted(p for p in Path(out).iterdir() if p.is_dir()) if Path(out).is_dir() else []
+    for folder in folders:
+        try:
+            subject = read_config(folder)["subject"]
+        except (FileNotFoundError, KeyError, json.JSONDecodeError):
+            continue
+        if final_answer(folder) is not None:
+            found[subject] = folder  # sorted by time stamp: the newest wins
+    return found
+
+
+# --------------------------------------------------------------------------- workers
+
+_SUITE: Suite | None = None
+
+
+def _init_worker(suite_name: str) -> None:
+    """Load the suite once per worker (registers file and function units on the model)."""
+    global _SUITE
+    _SUITE = load_suite(suite_name)
+
+
+def _worker_suite(suite_name: str) -> Suite:
+    if _SUITE is None or _SUITE.name != suite_name:
+        _init_worker(suite_name)
+    assert _SUITE is not None
+    return _SUITE
+
+
+def run_unit(suite_name: str, address: str, policy: str, options: dict[str, Any],
+             out: str, protocols: bool = True) -> dict[str, Any]:
+    """Run the agent on one unit (a new run folder under `out`), then score it."""
+    from agent.runner import RunSpec, new_run_dir, run
+
+    suite = _worker_suite(suite_name)
+    unit = suite.unit(address)
+    run_dir = new_run_dir(out, address)
+    start = time.perf_counter()
+    spec = RunSpec(question=QUESTION, subject=address, policy=policy, policy_options=options)
+    for _ in run(spec, run_dir):
+        pass
+    wall = time.perf_counter() - start
+    record = {"suite": suite.name, "unit": unit.to_json(), "wall_s": round(wall, 2)}
+    _write_json(run_dir / UNIT_FILE, record)
+    return score_run(suite, run_dir, protocols=protocols)
+
+
+def score_unit_worker(suite_name: str, run_dir: str, use_llm: bool | None,
+                      protocols: bool) -> dict[str, Any]:
+    """Score one recorded run folder in a worker."""
+    return score_run(_worker_suite(suite_name), Path(run_dir), use_llm=use_llm,
+                     protocols=protocols)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def random_description(suite: Suite, unit: SuiteUnit) -> str:
+    """The control: the ground truth of another unit that shares no concept with this one
+    (for real suites, of a synthetic unit of the same modality)."""
+    pool = suite.units if suite.has_ground_truth else load_suite(
+        f"synthetic-{unit.modality}").units
+    mine = set(unit.spec.concepts) if unit.spec else set()
+    others = [u for u in pool if u.address != unit.address and u.spec
+              and not set(u.spec.concepts) & mine]
+    rng = random.Random(unit.address)
+    return rng.choice(others).spec.description  # type: ignore[union-attr]
+
+
+def score_run(suite: Suite, run_dir: Path, use_llm: bool | None = None,
+              protocols: bool = True) -> dict[str, Any]:
+    """Judge and evaluate the policy's description of one run and the two controls.
+
+    The ground-truth judge needs no model; the protocols measure the unit (not the agent).
+    Writes and returns the run's `bench_unit.json` record.
+    """
+    from agent.transcript import final_answer, read_config
+    from bench.judge import judge
+    from bench.protocols import evaluate, exemplar_oneshot, held_out
+
+    run_dir = Path(run_dir)
+    previous = json.loads((run_dir / UNIT_FILE).read_text()) if (run_dir / UNIT_FILE).exists() \
+        else {}
+    address = read_config(run_dir)["subject"]
+    unit = suite.unit(address)
+    answer = final_answer(run_dir) or {}
+    descriptions = {"policy": str(answer.get("description", ""))}
+    descriptions["random_description"] = random_description(suite, unit)
+    record: dict[str, Any] = {"suite": suite.name, "unit": unit.to_json(),
+                              "wall_s": previous.get("wall_s"), "run_dir": str(run_dir),
+                              "descriptions": descriptions, "scores": {}}
+    if protocols:
+        try:
+            descriptions["exemplar_oneshot"] = exemplar_oneshot(address, unit.modality)
+        except Exception as error:  # noqa: BLE001 (the other scores still count)
+            record["oneshot_error"] = f"{type(error).__name__}: {error}"[:300]
+    if not protocols and "exemplar_oneshot" in previous.get("descriptions", {}):
+        descriptions["exemplar_oneshot"] = previous["descriptions"]["exemplar_oneshot"]
+    data = None
+    for name, text in descriptions.items():
+        # a judge-only rescoring keeps the protocol scores already recorded
+        scores: dict[str, Any] = {} if protocols else dict(
+            previous.get("scores", {}).get(name, {}))
+        if unit.spec is not None:
+            scores["judge"] = judge(text, unit.spec, use_llm=use_llm)
+        if protocols:
+            if data is None:
+                data = held_out(address, unit.modality)
+            scores.update(evaluate(text, address, unit.modality, data))
+        record["scores"][name] = scores
+    _write_json(run_dir / UNIT_FILE, record)
+    return record
+
+
+def _number(record: dict[str, Any], name: str, path: tuple[str, ...]) -> float | None:
+    value: Any = record.get("scores", {}).get(name, {})
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+METRICS = {"accuracy": ("judge", "correct"), "predictive_auc": ("predictive", "auc"),
+           "predictive_difference": ("predictive", "difference"),
+           "simulation_r": ("simulation", "correlation"),
+           "detection_bacc": ("detection", "balanced_accuracy")}
+
+
+def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[str, Any]:
+    """Means per description source (policy and controls), and accuracy per composition."""
+    summary: dict[str, Any] = {"suite": suite, "policy": policy, "n": len(records)}
+    for name in DESCRIPTIONS:
+        prefix = "" if name == "policy" else f"{name}_"
+        for metric, path in METRICS.items():
+            values = [v for r in records if (v := _number(r, name, path)) is not None]
+            summary[prefix + metric] = round(float(np.mean(values)), 4) if values else None
+        by_comp: dict[str, list[float]] = {}
+        for r in records:
+            comp = (r["unit"].get("ground_truth") or {}).get("composition")
+            value = _number(r, name, METRICS["accuracy"])
+            if comp and value is not None:
+                by_comp.setdefault(comp, []).append(value)
+        if by_comp:
+            summary[prefix + "accuracy_by_composition"] = {
+                k: round(float(np.mean(v)), 4) for k, v in sorted(by_comp.items())}
+    walls = [r["wall_s"] for r in records if r.get("wall_s") is not None]
+    summary["wall_s_mean"] = round(float(np.mean(walls)), 2) if walls else None
+    summary["wall_s_max"] = round(float(np.max(walls)), 2) if walls else None
+    return summary
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def run_suite(suite_name: str, policy: str, out: Path | str, limit: int | None = None,
+              workers: int = 1, options: dict[str, Any] | None = None,
+              progress: Callable[[str], None] | None = None,
+              protocols: bool = True) -> dict[str, Any]:
+    """Run `policy` on the first `limit` units of a suite, skipping finished ones, and score.
+
+    Args:
+        suite_name: a built-in suite or a suite file.
+        policy: the policy name (systematic, local, openai; scripted only for tests).
+        out: the output folder; every run folder goes under it.
+        limit: how many units (the first ones of the suite).
+        workers: worker processes (each loads its models once).
+        options: the policy's options.
+        progress: called with one line per finished unit.
+        protocols: score with predictive, simulation and detection too (not only the judge).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    suite = load_suite(suite_name)
+    units = suite.units[:limit] if limit else suite.units
+    _write_json(out / BENCH_FILE, {"suite": suite.name, "policy": policy,
+                                   "options": options or {}, "limit": limit})
+    done = finished_runs(out)
+    todo = [u for u in units if u.address not in done]
+    records = []
+    for address in [u.address for u in units if u.address in done]:
+        folder = done[address]
+        if (folder / UNIT_FILE).exists() and "scores" in json.loads(
+                (folder / UNIT_FILE).read_text()):
+            records.append(json.loads((folder / UNIT_FILE).read_text()))
+        else:  # finished before it was scored (interrupted): score it now
+            records.append(score_run(suite, folder, protocols=protocols))
+    say = progress or (lambda _line: None)
+    say(f"{suite.name}: {len(units)} units, {len(units) - len(todo)} already finished, "
+        f"{len(todo)} to run with {workers} worker(s)")
+    if todo:
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=_SPAWN,
+                                 initializer=_init_worker, initargs=(suite.name,)) as pool:
+            futures = {pool.submit(run_unit, suite.name, u.address, policy, options or {},
+                                   str(out), protocols): u for u in todo}
+            try:
+                for future in as_completed(futures):
+                    record = future.result()
+                    records.append(record)
+                    verdict = record["scores"]["policy"].get("judge", {}).get("correct")
+                    say(f"{record['unit']['address']}: {record['wall_s']} s, "
+                        f"{record['descriptions']['policy']!r}"
+                        + ("" if verdict is None else f" ({'right' if verdict else 'wrong'})"))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    summary = summarize(records, suite.name, policy)
+    _write_json(out / SUMMARY_FILE, summary)
+    return summary
+
+
+def score_dir(run_dir: Path | str, workers: int = 1, use_llm: bool | None = None,
+              suite_name: str | None = None, protocols: bool = True) -> dict[str, Any]:
+    """Rescore every finished run under `run_dir` from its transcript (the agent is not run).
+
+    Args:
+        run_dir: a benchmark output folder (with bench.json) or one run folder.
+        workers: worker processes for the protocols.
+        use_llm: use the LLM judge (default: when a backbone is configured).
+        suite_name: the suite (default: read from bench.json or bench_unit.json).
+        protocols: also run predictive, simulation and detection (they measure the unit);
+            without them only the ground-truth judge runs, which needs no model.
+    """
+    run_dir = Path(run_dir)
+    meta_path = run_dir / BENCH_FILE
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    folders = list(finished_runs(run_dir).values())
+    if not folders and (run_dir / "events.jsonl").exists():
+        folders = [run_dir]
+    name = suite_name or meta.get("suite")
+    if name is None and folders:
+        unit_file = folders[0] / UNIT_FILE
+        name = json.loads(unit_file.read_text())["suite"] if unit_file.exists() else None
+    if name is None:
+        raise ValueError(f"{run_dir}: cannot tell the suite; pass --suite")
+    if workers > 1 and len(folders) > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN,
+                                 initializer=_init_worker, initargs=(name,)) as pool:
+            records = list(pool.map(score_unit_worker, [name] * len(folders),
+                                    [str(f) for f in folders], [use_llm] * len(folders),
+                                    [protocols] * len(folders)))
+    else:
+        suite = load_suite(name)
+        records = [score_run(suite, f, use_llm=use_llm, protocols=protocols) for f in folders]
+    summary = summarize(records, name, meta.get("policy", "unknown"))
+    if meta_path.exists() or len(folders) > 1:
+        _write_json(run_dir / SUMMARY_FILE, summary)
+    return summary

@@ -1,0 +1,71 @@
+"""The runner: parallel runs, resume after an interruption, rescoring, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.report import write_report
+from bench.runner import UNIT_FILE, finished_runs, run_suite, score_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+# A scripted policy (graph mechanics only, never reported) keeps the agent part instant.
+OPTIONS = {"rounds": [], "conclude_after": 0,
+           "final": {"description": "fires on red regions", "label": "red", "confidence": 1.0}}
+
+
+def _run_folders(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if (p / "config.json").exists())
+
+
+def test_runner_resumes_and_skips_finished_units(tmp_path):
+    out = tmp_path / "bench"
+    first = run_suite("synthetic-vision", "scripted", out, limit=1, options=OPTIONS,
+                      protocols=False)
+    assert first["n"] == 1 and first["accuracy"] == 1.0  # single:0 is the red unit
+    folders = _run_folders(out)
+    assert len(folders) == 1
+
+    # an interrupted run: a run folder whose transcript has no final answer
+    interrupted = out / "20000101-000000-synthetic-vision-or-0-dead00"
+    interrupted.mkdir()
+    (interrupted / "config.json").write_text(json.dumps({"subject": "synthetic-vision:or:0"}))
+    (interrupted / "events.jsonl").write_text('{"type": "run_started", "data": {}}\n')
+
+    second = run_suite("synthetic-vision", "scripted", out, limit=2, workers=2,
+                       options=OPTIONS, protocols=False)
+    assert second["n"] == 2
+    new = [p for p in _run_folders(out) if p not in folders and p != interrupted]
+    assert len(new) == 1  # only the unfinished unit ran again
+    assert set(finished_runs(out)) == {"synthetic-vision:single:0", "synthetic-vision:or:0"}
+    record = json.loads((new[0] / UNIT_FILE).read_text())
+    assert record["unit"]["address"] == "synthetic-vision:or:0"
+    assert record["wall_s"] > 0
+    assert record["scores"]["policy"]["judge"]["correct"] is False  # or:0 is red | blue
+    assert "random_description" in record["scores"]
+
+    rescored = score_dir(out, protocols=False)
+    assert rescored["n"] == 2 and rescored["accuracy"] == 0.5
+    assert rescored["accuracy_by_composition"] == {"or": 0.0, "single": 1.0}
+
+    paths = write_report([out], tmp_path / "report")
+    table = Path(paths["markdown"]).read_text()
+    assert "control: random description" in table and "scripted" in table
+    assert Path(paths["plot"]).stat().st_size > 1000
+
+
+def test_cli_run_ends_with_one_json_line(tmp_path):
+    out = tmp_path / "cli"
+    command = [sys.executable, "-m", "bench", "run", "--suite", "functions-text",
+               "--policy", "scripted", "--policy-options", json.dumps(OPTIONS),
+               "--limit", "1", "--judge-only", "--out", str(out), "--json"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=400,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["suite"] == "functions-text" and summary["policy"] == "scripted"
+    assert summary["n"] == 1 and summary["accuracy"] == 0.0
+    assert "random_description_accuracy" in summary
