@@ -15,4 +15,4 @@ ENV HOME=/home/user \
     GRADIO_SERVER_NAME=0.0.0.0 \
     GRADIO_SERVER_PORT=7860
 EXPOSE 7860
-CMD ["python", "-m", "models", "list"]
+CMD ["python", "app.py"]
