@@ -78,11 +78,14 @@ def _bar_plot(ctx: ToolContext, title: str, labels: list[str], values: list[floa
 
 
 def screen(ctx: ToolContext, unit: str, concepts: list[str] | None, n: int,
-           given: list[str], seed: int) -> Observation:
+           given: list[str], seed: int, absent: list[str] | None = None) -> Observation:
     modality = _modality(unit)
+    absent = list(absent or [])
     names = list(concepts) if concepts else sorted(vocabulary(modality))
-    _check_concepts(names + list(given), modality)
-    names = [c for c in names if c not in given]
+    _check_concepts(names + list(given) + absent, modality)
+    if set(given) & set(absent):
+        raise ToolError(f"concepts both given and absent: {sorted(set(given) & set(absent))}")
+    names = [c for c in names if c not in given and c not in absent]
     budget = ctx.limits.max_generated * 40
     if 2 * n * len(names) > budget:
         raise ToolError(f"a screen of {len(names)} concepts x {2 * n} stimuli exceeds the "
@@ -90,8 +93,8 @@ def screen(ctx: ToolContext, unit: str, concepts: list[str] | None, n: int,
     batches, skipped, spans = [], [], []
     for concept in names:
         try:
-            with_c = build_stimuli(modality, [*given, concept], [], n, seed)
-            without_c = build_stimuli(modality, list(given), [concept], n, seed)
+            with_c = build_stimuli(modality, [*given, concept], absent, n, seed)
+            without_c = build_stimuli(modality, list(given), [concept, *absent], n, seed)
         except ModelsError as error:
             skipped.append(f"{concept} ({error})")
             continue
@@ -111,6 +114,8 @@ def screen(ctx: ToolContext, unit: str, concepts: list[str] | None, n: int,
                      "difference": round(float(pos.mean() - neg.mean()), 5)})
     rows.sort(key=lambda r: -r["auc"])
     context = f" given {', '.join(given)}" if given else ""
+    if absent:
+        context += f" with {', '.join(absent)} absent"
     top = ", ".join(f"{r['concept']} (AUC {r['auc']:.2f}, {r['mean_with']:.3g} vs "
                     f"{r['mean_without']:.3g})" for r in rows[:5])
     bottom = ", ".join(f"{r['concept']} (AUC {r['auc']:.2f})" for r in rows[-3:])
@@ -122,7 +127,8 @@ def screen(ctx: ToolContext, unit: str, concepts: list[str] | None, n: int,
     artifact = _bar_plot(ctx, f"AUC of concept present vs absent{context}",
                          [r["concept"] for r in shown], [r["auc"] for r in shown], "screen")
     return Observation("screen_concepts", summary, [artifact],
-                       {"given": list(given), "n": n, "concepts": rows, "skipped": skipped})
+                       {"given": list(given), "absent": absent, "n": n, "concepts": rows,
+                        "skipped": skipped})
 
 
 def probe(ctx: ToolContext, unit: str, include: list[str], exclude: list[str], n: int,
@@ -227,7 +233,7 @@ def _register(modality: str) -> None:
     @tool(modality, name="screen_concepts")
     def screen_concepts(ctx: ToolContext, unit: str, concepts: list[str] | None = None,
                         n: Annotated[int, Range(2, 32)] = 8, given: list[str] | None = None,
-                        seed: int = 0) -> Observation:
+                        absent: list[str] | None = None, seed: int = 0) -> Observation:
         """Contrast each vocabulary concept: n stimuli with it vs n without, ranked by AUC.
 
         Args:
@@ -236,9 +242,11 @@ def _register(modality: str) -> None:
             n: stimuli per side and concept.
             given: concepts present in every stimulus (a conditional screen: which concepts
                 raise or lower the unit when these are already there?).
+            absent: concepts kept out of every stimulus (which concepts drive the unit
+                without these? finds the other half of an OR).
             seed: change it for fresh stimuli.
         """
-        return screen(ctx, unit, concepts, n, list(given or []), seed)
+        return screen(ctx, unit, concepts, n, list(given or []), seed, list(absent or []))
 
     @tool(modality, name="probe_concepts")
     def probe_concepts(ctx: ToolContext, unit: str, include: list[str],

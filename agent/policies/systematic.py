@@ -58,8 +58,9 @@ def classify_cells(cells: dict[str, dict[str, float]], n: int) -> dict[str, Any]
         {"pattern": single_a | single_b | or | and | and_not_ab | and_not_ba | none,
          "confidence": 0..1, "effects": {...}}
     """
-    means = {c: cells[c]["mean"] for c in CELLS}
-    stds = {c: cells[c]["std"] for c in CELLS}
+    present = [c for c in CELLS if c in cells]
+    means = {c: cells[c]["mean"] for c in present}
+    stds = {c: cells[c]["std"] for c in present}
     span = max(means.values()) - min(means.values())
     if span <= 1e-9:
         return {"pattern": "none", "confidence": 0.0, "effects": {}, "means": means}
@@ -69,8 +70,12 @@ def classify_cells(cells: dict[str, dict[str, float]], n: int) -> dict[str, Any]
         error = np.sqrt(stds[high] ** 2 / n + stds[low] ** 2 / n + (0.05 * span) ** 2)
         return {"size": round(float(diff / span), 4), "z": round(float(diff / error), 3)}
 
-    effects = {"a_alone": effect("a_only", "neither"), "b_alone": effect("b_only", "neither"),
-               "b_given_a": effect("ab", "a_only"), "a_given_b": effect("ab", "b_only")}
+    # A cell that cannot be built (two background patterns together; prices without
+    # numbers) leaves its effects unmeasured, read as no effect.
+    pairs = {"a_alone": ("a_only", "neither"), "b_alone": ("b_only", "neither"),
+             "b_given_a": ("ab", "a_only"), "a_given_b": ("ab", "b_only")}
+    effects = {name: effect(high, low) if high in means and low in means
+               else {"size": 0.0, "z": 0.0} for name, (high, low) in pairs.items()}
 
     def positive(name: str) -> bool:
         return effects[name]["size"] >= 0.25 and effects[name]["z"] >= 3
@@ -191,6 +196,9 @@ class SystematicPolicy(Policy):
             ids = [f"S-{c}" for c in ps["candidates"]]
             return [ToolCall("screen_concepts", {"unit": unit, "n": self.n, "given": [a]},
                              f"with {a} present, which other concepts raise or silence the unit",
+                             ids),
+                    ToolCall("screen_concepts", {"unit": unit, "n": self.n, "absent": [a]},
+                             f"with {a} absent, does any other concept still drive the unit",
                              ids)]
         if stage == "factorial":
             a = ps["candidates"][0]
@@ -217,6 +225,9 @@ class SystematicPolicy(Policy):
             if exp["tool"] == "exemplar_concepts":
                 ps["enrichment"] = {"id": exp["id"], "rows": data["concepts"],
                                     "top_values": data.get("top_values", [])}
+            elif exp["tool"] == "screen_concepts" and data.get("absent"):
+                ps["without"] = {"id": exp["id"], "absent": data["absent"],
+                                 "rows": data["concepts"]}
             elif exp["tool"] == "screen_concepts" and not data.get("given"):
                 ps["singles"] = {"id": exp["id"], "rows": data["concepts"]}
             elif exp["tool"] == "screen_concepts":
@@ -306,13 +317,18 @@ class SystematicPolicy(Policy):
     def _partners(self, ps: dict[str, Any], a: str) -> list[tuple[str, str]]:
         """Candidate (partner, composition) pairs for the factorial round."""
         partners: list[tuple[str, str]] = []
+        without = [r for r in ps.get("without", {}).get("rows", []) if r["concept"] != a]
+        if without:
+            strongest = max(without, key=lambda r: r["auc"])
+            if strongest["auc"] >= 0.75:  # it drives the unit even without a: OR candidate
+                partners.append((strongest["concept"], "or"))
         conditional = [r for r in ps.get("conditional", {}).get("rows", []) if r["concept"] != a]
         if conditional:
             lowest = min(conditional, key=lambda r: r["auc"])
-            if lowest["auc"] <= 0.25:
+            if lowest["auc"] <= 0.25 and all(lowest["concept"] != b for b, _ in partners):
                 partners.append((lowest["concept"], "and_not"))
             highest = max(conditional, key=lambda r: r["auc"])
-            if highest["auc"] >= 0.75:
+            if highest["auc"] >= 0.75 and all(highest["concept"] != b for b, _ in partners):
                 partners.append((highest["concept"], "and"))
         for concept in ps.get("candidates", [])[1:]:
             if all(concept != b for b, _ in partners):
@@ -328,14 +344,20 @@ class SystematicPolicy(Policy):
         results = []
         for b, composition in ps.get("partners", []):
             cells = ps.get("cells", {}).get("|".join(sorted([a, b])), {})
-            if set(cells) != set(CELLS):
+            # concepts that cannot co-occur (two background patterns) have no "ab" cell, and
+            # one that implies the other (prices imply numbers) has no "b_only" cell
+            if "neither" not in cells or len(cells) < 3:
                 continue
             reading = classify_cells(cells, self.n)
             results.append({"b": b, "proposed": composition, **reading,
-                            "experiments": [cells[c]["id"] for c in CELLS]})
+                            "experiments": [cells[c]["id"] for c in CELLS if c in cells]})
             # A composition found in any pair outranks "single" readings of other pairs: those
             # only show that their partner does not matter.
+            # Among strong readings prefer the positive conjunction, then OR, then AND-NOT:
+            # "circles on the left" and "circles unless on the right" can both fit.
+            preference = {"and": 3, "or": 2, "and_not_ab": 1, "and_not_ba": 1}
             rank = (reading["pattern"] not in ("single_a", "single_b", "none"),
+                    round(reading["confidence"], 1), preference.get(reading["pattern"], 0),
                     reading["confidence"])
             if reading["pattern"] != "none" and (best is None or rank > best[3]):
                 best = (reading, b, results[-1], rank)

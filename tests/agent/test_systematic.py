@@ -78,3 +78,15 @@ def test_model_level_question_targets_the_named_class(tmp_path):
                                     "Is this classifier biased by the background for espresso?")
     assert unit == "efficientnet_lite0:classifier:967"
     assert output_unit_for_question("efficientnet_lite0", "what is this?") is None
+
+
+def test_exclusive_concepts_are_read_without_the_impossible_cell():
+    cells = {c: v for c, v in _cells(0.0, 1.0, 1.0, 0.0).items() if c != "ab"}
+    assert classify_cells(cells, n=8)["pattern"] == "or"
+    cells = {c: v for c, v in _cells(0.0, 1.0, 0.0, 0.0).items() if c != "ab"}
+    assert classify_cells(cells, n=8)["pattern"] == "single_a"
+
+
+def test_a_concept_implying_the_other_still_reads_as_and_not():
+    cells = {c: v for c, v in _cells(0.0, 1.0, 0.0, 0.0).items() if c != "b_only"}
+    assert classify_cells(cells, n=8)["pattern"] == "and_not_ab"
