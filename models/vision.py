@@ -100,12 +100,18 @@ class VisionModel(SubjectModel):
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """RGB PIL images → normalised `[batch, 3, size, size]` float tensor on the device."""
         size = (self.image_size, self.image_size)
-        arrays = [
-            np.asarray(image.convert("RGB").resize(size, Image.Resampling.BICUBIC))
-            for image in images
-        ]
-        batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div_(255.0)
-        return ((batch - self.mean) / self.std).to(self._device)
+        arrays = []
+        for image in images:
+            if image.mode != "RGB":
+                image = image.convert("RGB")
+            if image.size != size:  # generated stimuli already have the input size
+                image = image.resize(size, Image.Resampling.BICUBIC)
+            arrays.append(np.asarray(image))
+        batch = torch.from_numpy(np.stack(arrays)).to(self._device)
+        # one fused scale-and-shift: x / 255 normalised is x * (1 / (255 std)) - mean / std
+        scale = (1.0 / (255.0 * self.std)).to(self._device)
+        shift = (self.mean / self.std).to(self._device)
+        return batch.permute(0, 3, 1, 2).float().mul_(scale).sub_(shift)
 
     def record(
         self, layer: str, stimuli: Sequence[Image.Image], units: Sequence[int] | None = None
