@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from models.base import LayerInfo, LayerRecording, SubjectModel, frozen_on_device
+from models.base import HookedModel, LayerInfo, LayerRecording, frozen_on_device
 from models.hooks import HookPoint, capture
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -41,7 +41,7 @@ def _conv_maps(raw: torch.Tensor) -> torch.Tensor:
     return raw
 
 
-def _logit_maps(raw: torch.Tensor) -> torch.Tensor:
+def logit_maps(raw: torch.Tensor) -> torch.Tensor:
     return raw[:, :, None, None]
 
 
@@ -54,7 +54,7 @@ def _token_maps(raw: torch.Tensor) -> torch.Tensor:
     return patches.reshape(batch, dim, grid, grid)
 
 
-class VisionModel(SubjectModel):
+class VisionModel(HookedModel):
     """A vision network wrapped for unit addressing and recording.
 
     Args:
@@ -87,15 +87,7 @@ class VisionModel(SubjectModel):
         self.mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
         self.class_names = class_names
-        self._layers = layers if layers is not None else discover_layers(self.net, image_size)
-        self._by_name = {layer.info.layer: layer for layer in self._layers}
-
-    @property
-    def device(self) -> torch.device:
-        return self._device
-
-    def layers(self) -> list[LayerInfo]:
-        return [layer.info for layer in self._layers]
+        self._set_layers(layers if layers is not None else discover_layers(self.net, image_size))
 
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """RGB PIL images → normalised `[batch, 3, size, size]` float tensor on the device."""
@@ -116,8 +108,7 @@ class VisionModel(SubjectModel):
     def record(
         self, layer: str, stimuli: Sequence[Image.Image], units: Sequence[int] | None = None
     ) -> LayerRecording:
-        self.layer_info(layer)  # clear error for an unknown layer
-        spec = self._by_name[layer]
+        spec = self.layer_spec(layer)
         pixels = self.preprocess(stimuli)
         with torch.inference_mode(), capture(self.net, spec.point, stop=not spec.final) as store:
             self.net(pixels)
@@ -204,7 +195,7 @@ def discover_layers(net: nn.Module, image_size: int) -> list[VisionLayer]:
                 VisionLayer(
                     LayerInfo(head, "logit", output.shape[1], f"{output.shape[1]} output classes"),
                     HookPoint(head, "output"),
-                    _logit_maps,
+                    logit_maps,
                     final=True,
                 )
             )
