@@ -7,17 +7,16 @@ WORKBENCH_RUNS, default ./runs).
 
 from __future__ import annotations
 
-import os
-
 import gradio as gr
 
-from agent.policies import POLICY_NAMES
+from agent.policies import policy_names
 from app_ui import handlers
 from app_ui.runs import list_runs, runs_root
+from app_ui.settings import app_settings
 
 # Agent runs at once per process; each holds a model's activations, so on CPU more would
 # only slow every run down. Models themselves are shared (one copy per process).
-AGENT_CONCURRENCY = int(os.environ.get("WORKBENCH_CONCURRENCY", "2"))
+AGENT_CONCURRENCY = app_settings().concurrency
 DEFAULT_MODEL = "synthetic-vision"
 
 
@@ -47,7 +46,7 @@ def build_demo() -> gr.Blocks:
                     preset = gr.Dropdown(list(handlers.PRESETS), value=None,
                                          label="Preset questions")
                     with gr.Accordion("Policy and budgets", open=False):
-                        policy = gr.Radio(list(POLICY_NAMES), value="systematic",
+                        policy = gr.Radio(list(policy_names()), value="systematic",
                                           label="Policy", elem_id="policy")
                         with gr.Group(visible=False) as llm_group:
                             base_url = gr.Textbox(label="Base URL (OpenAI-compatible)",

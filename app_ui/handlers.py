@@ -3,7 +3,6 @@ replay. They only consume the agent's event stream; no experiment logic lives he
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -13,11 +12,11 @@ from typing import Any
 
 import gradio as gr
 
-from agent.context import Budgets
 from agent.events import Event
-from agent.policies import POLICY_NAMES, Policy, make_policy
+from agent.policies import Policy, make_policy, policy_names
+from agent.requests import Budgets
 from agent.runner import RunSpec, new_run_dir, run
-from agent.transcript import read_events
+from agent.transcript import committed_events
 from app_ui.render import ChatRenderer, render_events
 from app_ui.runs import RunPathError, list_runs, resolve_run, runs_root, zip_run
 
@@ -40,8 +39,6 @@ PRESETS: dict[str, bool] = {  # question -> whole-model question?
     "Is this classifier biased by the background for class X?": True,
     "Which inputs make this model say 'Paris'?": True,
 }
-API_KEY_ENVS = ("WORKBENCH_API_KEY", "OPENAI_API_KEY")
-_ENV_LOCK = threading.Lock()  # the key is in the environment only while one policy is built
 _TICK_S = 1.0  # how often the status line refreshes while a step runs
 _DONE = object()
 
@@ -130,42 +127,23 @@ def validate_subject(model: str, layer: str | None, index: float | int | None,
 
 
 def policy_options(policy: str, base_url: str, llm_model: str) -> dict[str, Any]:
-    """JSON options for a policy from the UI fields (and the environment for openai)."""
+    """JSON options for a policy from the UI fields (the environment's endpoint is the
+    openai policy's default, read by agent.settings)."""
     if policy == "openai":
-        options = {"base_url": base_url or os.environ.get("WORKBENCH_BASE_URL"),
-                   "model": llm_model or os.environ.get("WORKBENCH_MODEL")}
+        options = {"base_url": (base_url or "").strip(), "model": (llm_model or "").strip()}
         return {k: v for k, v in options.items() if v}
     if policy == "local" and llm_model:
-        return {"model": llm_model}
+        return {"model": llm_model.strip()}
     return {}
 
 
 def build_policy(name: str, options: dict[str, Any], api_key: str = "") -> Policy:
-    """Build the policy; a typed API key is in the environment only while it is built.
+    """Build the policy with this session's typed key, if any (no environment is touched).
 
-    The openai policy reads its key from WORKBENCH_API_KEY / OPENAI_API_KEY when it builds its
-    client; without a typed key the server's environment is used as it is.
+    A typed key goes to the typed endpoint; without one, the server's key is used only for
+    the server's own endpoint (agent.settings.backbone_key_for), never for a typed URL.
     """
-    if not api_key:
-        return make_policy(name, options)
-    with _ENV_LOCK:
-        saved = {env: os.environ.get(env) for env in API_KEY_ENVS}
-        try:
-            for env in API_KEY_ENVS:
-                os.environ[env] = api_key
-            policy = make_policy(name, options)
-            # The openai policy reads the key when it builds its client (no request is sent),
-            # so build it now, while this session's key and no other is in the environment.
-            client = getattr(policy, "client", None)
-            if callable(client):
-                client()
-            return policy
-        finally:
-            for env, value in saved.items():
-                if value is None:
-                    os.environ.pop(env, None)
-                else:
-                    os.environ[env] = value
+    return make_policy(name, options, api_key=(api_key or "").strip() or None)
 
 
 @gpu(duration=600)
@@ -238,15 +216,14 @@ def ask(model: str, layer: str | None, unit_index: float | None, whole_model: bo
     try:
         if not question:
             raise ValueError("Type a question or pick a preset.")
-        if policy not in POLICY_NAMES:
-            raise ValueError(f"Unknown policy {policy!r}; choose one of {POLICY_NAMES}.")
+        if policy not in policy_names():
+            raise ValueError(f"Unknown policy {policy!r}; choose one of {policy_names()}.")
         subject = validate_subject(model, layer, unit_index, whole_model)
         spec = RunSpec(question=question, subject=subject, policy=policy,
                        policy_options=policy_options(policy, base_url, llm_model),
                        budgets=Budgets(max_rounds=int(max_rounds),
                                        max_tool_calls=int(max_tool_calls),
                                        max_seconds=float(max_seconds)))
-        key = api_key or next(filter(None, map(os.environ.get, API_KEY_ENVS)), "")
         agent_policy = build_policy(policy, spec.policy_options, api_key)
     except Exception as error:  # noqa: BLE001 (a bad request is a message, not a crash)
         yield [], f"Error: {error}", None, None
@@ -255,8 +232,7 @@ def ask(model: str, layer: str | None, unit_index: float | None, whole_model: bo
     stop = threading.Event()
     session.update(stop=stop, run_dir=str(run_dir))
     renderer = ChatRenderer(run_dir)
-    secrets = (key,) if key and policy == "openai" else ()
-    events = run_agent(spec, run_dir, agent_policy, stop, secrets)
+    events = run_agent(spec, run_dir, agent_policy, stop, agent_policy.secrets())
     since = time.monotonic()
     try:
         for event in _events_in_background(events, stop):
@@ -302,6 +278,6 @@ def replay(run_name: str) -> ChatOutputs:
         run_dir = resolve_run(run_name)
     except RunPathError as error:
         return [], f"Error: {error}", None, None
-    renderer = render_events(read_events(run_dir), run_dir)
+    renderer = render_events(committed_events(run_dir), run_dir)
     return (renderer.messages, f"Replay of `{run_dir.name}`: {renderer.status}",
             str(zip_run(run_dir)), renderer.final)

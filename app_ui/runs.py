@@ -8,8 +8,7 @@ import zipfile
 from pathlib import Path
 
 from agent.transcript import CONFIG_FILE, EVENTS_FILE
-
-RUNS_ENV = "WORKBENCH_RUNS"
+from app_ui.settings import app_settings
 
 
 class RunPathError(ValueError):
@@ -18,7 +17,7 @@ class RunPathError(ValueError):
 
 def runs_root() -> Path:
     """The transcript directory: env WORKBENCH_RUNS, default ./runs (created if missing)."""
-    root = Path(os.environ.get(RUNS_ENV) or "runs").expanduser().resolve()
+    root = app_settings().runs.expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
     return root
 
