@@ -109,10 +109,17 @@ def test_stop_mid_run_ends_cleanly_with_run_stopped(runs: Path) -> None:
 
 
 def test_a_typed_api_key_reaches_only_its_own_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("openai")
-    for env in handlers.API_KEY_ENVS:
-        monkeypatch.delenv(env, raising=False)
-    policy = handlers.build_policy(
+    monkeypatch.setenv("WORKBENCH_API_KEY", "sk-server")
+    monkeypatch.setenv("WORKBENCH_BASE_URL", "http://server.example/v1")
+    before = dict(os.environ)
+    typed = handlers.build_policy(
         "openai", {"base_url": "http://127.0.0.1:9/v1", "model": "m"}, "sk-typed-in-the-ui")
-    assert policy.client().api_key == "sk-typed-in-the-ui"
-    assert not any(os.environ.get(env) for env in handlers.API_KEY_ENVS)
+    assert typed.backbone.client().api_key == "sk-typed-in-the-ui"
+    # a typed URL without a typed key never gets the server's key
+    keyless = handlers.build_policy("openai", {"base_url": "http://127.0.0.1:9/v1",
+                                               "model": "m"})
+    assert keyless.backbone.client().api_key != "sk-server"
+    # the server's own endpoint does
+    server = handlers.build_policy("openai", {"model": "m"})
+    assert server.backbone.client().api_key == "sk-server"
+    assert dict(os.environ) == before  # no environment was touched
