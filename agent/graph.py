@@ -23,6 +23,7 @@ from agent.events import counting, emit
 from agent.policies.base import PolicyEnv, ToolCall, fallback_conclusion
 from agent.replies import validate_final
 from agent.state import AgentState, ErrorCounts, Hypothesis, StopReason, no_errors
+from models.cancellation import cancel_scope
 from tools.registry import call_tool, list_tools
 
 MAX_CONSECUTIVE_ERRORS = 3
@@ -157,7 +158,8 @@ def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         exp_id = f"E{len(experiments) + 1}"
         emit("tool_called", experiment=exp_id, tool=call.tool, arguments=call.arguments,
              rationale=call.rationale, hypotheses=call.hypotheses, round=state["round"])
-        observation = call_tool(call.tool, state["modality"], call.arguments, ctx.tools)
+        with cancel_scope(ctx.stop):  # Stop cuts a long tool short between batches
+            observation = call_tool(call.tool, state["modality"], call.arguments, ctx.tools)
         tool_calls += 1
         record = {"id": exp_id, "round": state["round"], "tool": call.tool,
                   "arguments": call.arguments, "rationale": call.rationale,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from bench.requests import bench_request, check_workers
 from models.console import command, emit
 
 
@@ -23,14 +23,15 @@ def cmd_suites(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import run_suite
 
-    options = json.loads(args.policy_options) if args.policy_options else {}
+    request = bench_request(suite=args.suite, policy=args.policy, limit=args.limit,
+                            policy_options=args.policy_options or {}, workers=args.workers)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    summary = run_suite(args.suite, args.policy, args.out, limit=args.limit,
-                        workers=args.workers, options=options, progress=progress,
-                        protocols=not args.judge_only)
+    summary = run_suite(request.suite, request.policy, args.out, limit=request.limit,
+                        workers=request.workers, options=request.policy_options,
+                        progress=progress, protocols=not args.judge_only)
     emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
     return 0
 
@@ -38,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from bench.runner import score_dir
 
-    summary = score_dir(args.run_dir, workers=args.workers, suite_name=args.suite,
+    summary = score_dir(args.run_dir, workers=check_workers(args.workers), suite_name=args.suite,
                         protocols=not args.judge_only,
                         use_llm=True if args.llm_judge else None)
     emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])

@@ -118,6 +118,13 @@ def check_texts(items: Sequence[Any]) -> list[str]:
                 f"stimulus {i}: text has {len(item)} characters, over the limit of "
                 f"{MAX_TEXT_CHARS}; split it"
             )
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            # bytes that were not UTF-8 arrive from a command line as lone surrogates
+            raise StimulusError(f"stimulus {i}: not valid UTF-8 text; pass UTF-8") from None
+        if "\x00" in item:
+            raise StimulusError(f"stimulus {i}: text contains a NUL character")
         texts.append(item)
     return texts
 
