@@ -20,6 +20,12 @@ from app_ui.settings import app_settings
 # only slow every run down. Models themselves are shared (one copy per process).
 AGENT_CONCURRENCY = app_settings().concurrency
 DEFAULT_MODEL = "synthetic-vision"
+#: When a run ends, bring its answer card (the chat's last message) into view.
+SCROLL_TO_ANSWER = """() => {
+  const messages = document.querySelectorAll('#chat .message-row, #chat .message');
+  const last = messages[messages.length - 1];
+  if (last) { last.scrollIntoView({block: 'start', behavior: 'smooth'}); }
+}"""
 
 
 def build_demo() -> gr.Blocks:
@@ -41,14 +47,18 @@ def build_demo() -> gr.Blocks:
                 with gr.Column(scale=1, min_width=300):
                     model_box = gr.Dropdown(models, value=model, label="Subject model",
                                             elem_id="model")
+                    model_status = gr.Markdown("", elem_id="model-status")
                     layer_box = gr.Dropdown(list(layers), value=layer, label="Layer",
                                             elem_id="layer")
                     # no precision: a fractional index must be refused, not rounded
                     unit_box = gr.Number(0, elem_id="unit-index",
                                          label=handlers.unit_label(layers.get(layer or "")))
-                    whole_model = gr.Checkbox(False, label="Whole-model question (no unit)")
+                    whole_model = gr.Checkbox(False, label="Whole-model question (no unit)",
+                                              elem_id="whole-model")
                     preset = gr.Dropdown(list(handlers.PRESETS), value=None,
-                                         label="Preset questions")
+                                         label="Preset questions", elem_id="preset")
+                    class_box = gr.Dropdown([], value=None, label="Class (for the class preset)",
+                                            visible=False, elem_id="class-box")
                     with gr.Accordion("Policy and budgets", open=False):
                         policy = gr.Radio(list(policy_names()), value="systematic",
                                           label="Policy", elem_id="policy")
@@ -71,8 +81,8 @@ def build_demo() -> gr.Blocks:
                         ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
                         stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
                     status = gr.Markdown("", elem_id="status")
-                    chat = gr.Chatbot(label="Agent", height=640, elem_id="chat",
-                                      group_consecutive_messages=False)
+                    chat = gr.Chatbot(label="Agent", height="75vh", elem_id="chat",
+                                      group_consecutive_messages=False, autoscroll=True)
                     with gr.Row():
                         download = gr.File(label="Download the run (zip)")
                         final = gr.JSON(label="Final answer")
@@ -92,11 +102,16 @@ def build_demo() -> gr.Blocks:
                 replay_download = gr.File(label="Download the run (zip)")
                 replay_final = gr.JSON(label="Final answer")
 
-        model_box.change(handlers.on_model_change, model_box, [layer_box, unit_box],
+        model_box.change(handlers.on_model_change, model_box,
+                         [layer_box, unit_box, model_status], api_name=False)
+        whole_model.change(handlers.on_whole_model, whole_model, [layer_box, unit_box],
+                           api_name=False)
+        class_box.change(handlers.on_class_pick, [class_box, question], question,
                          api_name=False)
         layer_box.change(handlers.on_layer_change, [model_box, layer_box], unit_box,
                          api_name=False)
-        preset.change(handlers.on_preset, preset, [question, whole_model], api_name=False)
+        preset.change(handlers.on_preset, [preset, model_box], [question, whole_model, class_box],
+                      api_name=False)
         policy.change(handlers.on_policy_change, policy, llm_group, api_name=False)
         ask_button.click(
             handlers.ask,
@@ -104,7 +119,8 @@ def build_demo() -> gr.Blocks:
              llm_model, api_key, max_rounds, max_tool_calls, max_seconds, session, owner,
              share],
             [chat, status, download, final], api_name="ask",
-            concurrency_limit=AGENT_CONCURRENCY, concurrency_id="agent")
+            concurrency_limit=AGENT_CONCURRENCY, concurrency_id="agent").then(
+            None, None, None, js=SCROLL_TO_ANSWER)
         # Stop must never wait behind the runs it is meant to stop.
         stop_button.click(handlers.stop_run, session, status, api_name="stop",
                           queue=False)
@@ -126,6 +142,8 @@ def build_demo() -> gr.Blocks:
 def main() -> None:
     """Start the server (GRADIO_SERVER_NAME and GRADIO_SERVER_PORT are read by launch)."""
     check_runs_root()
+    if app_settings().warm:
+        handlers.warm_up()
     demo = build_demo()
     # a bounded queue: past it, gradio answers "queue is full, try again" at once
     demo.queue(default_concurrency_limit=AGENT_CONCURRENCY,

@@ -21,6 +21,7 @@ EventType = Literal[
     "error",  # something went wrong and the agent carried on
     "budget_exhausted",  # which budget ran out
     "final_answer",  # the FinalAnswer
+    "progress",  # long work under way: what, done, total, eta_s
     "run_stopped",  # stopped by the user
     "step_interrupted",  # a crash cut a graph step short; its events (seqs) do not count
     "run_finished",

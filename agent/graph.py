@@ -24,9 +24,12 @@ from agent.policies.base import PolicyEnv, ToolCall, fallback_conclusion
 from agent.replies import validate_final
 from agent.state import AgentState, ErrorCounts, Hypothesis, StopReason, no_errors
 from models.cancellation import cancel_scope
+from models.progress import progress_scope
 from tools.registry import call_tool, list_tools
 
 MAX_CONSECUTIVE_ERRORS = 3
+#: The most confidence an answer may claim when a budget, the user or failures cut it short.
+EARLY_CONFIDENCE_CAP = 0.5
 
 
 def _env(state: AgentState, ctx: RunContext) -> PolicyEnv:
@@ -52,6 +55,11 @@ def _budget_left(state: AgentState, ctx: RunContext) -> dict[str, float]:
     return {"rounds": b.max_rounds - state.get("round", 0),
             "tool_calls": b.max_tool_calls - state.get("tool_calls", 0),
             "seconds": b.max_seconds - _elapsed(state, ctx)}
+
+
+def _report_progress(what: str, done: int, total: int, eta: float | None) -> None:
+    emit("progress", what=what, done=done, total=total,
+         eta_s=None if eta is None else round(eta, 1))
 
 
 def _errors(state: AgentState) -> ErrorCounts:
@@ -158,7 +166,8 @@ def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         exp_id = f"E{len(experiments) + 1}"
         emit("tool_called", experiment=exp_id, tool=call.tool, arguments=call.arguments,
              rationale=call.rationale, hypotheses=call.hypotheses, round=state["round"])
-        with cancel_scope(ctx.stop):  # Stop cuts a long tool short between batches
+        # Stop cuts a long tool short between batches; long passes report their progress
+        with cancel_scope(ctx.stop), progress_scope(_report_progress):
             observation = call_tool(call.tool, state["modality"], call.arguments, ctx.tools)
         tool_calls += 1
         record = {"id": exp_id, "round": state["round"], "tool": call.tool,
@@ -252,6 +261,13 @@ def conclude(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     final["hypotheses"] = final.get("hypotheses") or [
         {k: h.get(k) for k in ("id", "statement", "status", "confidence", "experiments")}
         for h in state.get("hypotheses", [])]
+    for hypothesis in final["hypotheses"]:
+        # every hypothesis ends with a status: one still open was not settled
+        if hypothesis.get("status") in (None, "open"):
+            hypothesis["status"] = "inconclusive"
+    if stop["kind"] in ("budget", "user", "failing"):
+        # concluded before the policy was done: the evidence is incomplete
+        final["confidence"] = min(final["confidence"], EARLY_CONFIDENCE_CAP)
     if stop["kind"] == "budget" and "budget" not in final["description"]:
         final["description"] += f" (concluded early: {reason})"
     emit("final_answer", **final)

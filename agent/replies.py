@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from agent.state import FinalAnswer
 
-STATUSES = ("open", "supported", "refuted")
+STATUSES = ("open", "supported", "refuted", "inconclusive")
 
 
 def extract_json(text: str) -> Any:
@@ -119,6 +119,9 @@ class EvidenceItem(_Lenient):
     finding: Annotated[str, _text(2000)] = ""
     numbers: Annotated[dict[str, Any], BeforeValidator(
         lambda v: v if isinstance(v, dict) else {})] = Field(default_factory=dict)
+    table: Annotated[list[dict[str, Any]], BeforeValidator(
+        lambda v: [r for r in v if isinstance(r, dict)][:20] if isinstance(v, list) else [])
+    ] = Field(default_factory=list)
 
 
 class FinalReply(_Lenient):
@@ -195,4 +198,5 @@ def validate_final(final: dict[str, Any]) -> FinalAnswer:
         evidence=[e.model_dump() for e in parsed.evidence],
         hypotheses=list(final.get("hypotheses") or []),
         stop_reason=str(final.get("stop_reason") or ""),
-        question=str(final.get("question") or ""), subject=str(final.get("subject") or ""))
+        question=str(final.get("question") or ""), subject=str(final.get("subject") or ""),
+        figures=[f for f in final.get("figures") or [] if isinstance(f, dict) and f.get("path")])

@@ -25,6 +25,7 @@ from agent.transcript import (
     read_events,
     write_config,
 )
+from models.registry import is_loaded
 from tools.context import ToolContext
 
 
@@ -92,6 +93,11 @@ def run(
             event.run_id = run_id
             return writer.write(event)
 
+        model_name = spec.subject.split(":")[0]
+        if not is_loaded(model_name):
+            yield record(Event("progress", {"what": f"loading {model_name} (the first use "
+                                                    "loads it once for everyone)",
+                                            "done": 0, "total": 1, "eta_s": None}))
         try:
             kind, modality = describe_subject(spec.subject)
         except Exception as error:  # noqa: BLE001 (a bad subject is reported, not raised)

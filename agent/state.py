@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-HypothesisStatus = Literal["open", "supported", "refuted"]
+#: A hypothesis is open while experiments run; at the conclusion every hypothesis has a final
+#: status: supported, refuted, or inconclusive (the evidence run did not settle it).
+HypothesisStatus = Literal["open", "supported", "refuted", "inconclusive"]
 
 
 class Hypothesis(TypedDict, total=False):
@@ -50,6 +52,7 @@ class FinalAnswer(TypedDict, total=False):
     stop_reason: str
     question: str
     subject: str
+    figures: list[dict[str, Any]]  # artifacts that show the answer (kind, path, title)
 
 
 class ErrorCounts(TypedDict):

@@ -45,9 +45,11 @@ except ImportError:
         return lambda function: function
 
 
+CLASS_PLACEHOLDER = "class X"
+BIAS_QUESTION = "Is this classifier biased by the background for {class_name}?"
 PRESETS: dict[str, bool] = {  # question -> whole-model question?
     "What does this unit detect?": False,
-    "Is this classifier biased by the background for class X?": True,
+    BIAS_QUESTION.format(class_name=CLASS_PLACEHOLDER): True,
     "Which inputs make this model say 'Paris'?": True,
 }
 _TICK_S = 1.0  # how often the status line refreshes while a step runs
@@ -79,16 +81,47 @@ def unit_label(units: int | None) -> str:
     return f"Unit index (0–{units - 1})" if units else "Unit index"
 
 
-def on_model_change(model: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Refill the layer dropdown and the unit-index range for a newly chosen model."""
+def on_model_change(model: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], str]]:
+    """Refill the layer dropdown and the unit-index range for a newly chosen model, saying so
+    while a model loads for the first time (SmolLM2 takes tens of seconds once)."""
+    from models.registry import entry, is_loaded
+
+    try:
+        source = entry(model).source
+    except Exception:  # noqa: BLE001 (reported below, when the layers are asked for)
+        source = "the hub"
+    if not is_loaded(model):
+        yield (gr.update(), gr.update(),
+               f"Loading {model} ({source}); the first use loads it once for everyone and can "
+               "take up to a minute…")
+    started = time.monotonic()
     try:
         layers = layer_units(model)
     except Exception as error:  # noqa: BLE001 (shown to the user, not raised)
-        gr.Warning(f"could not list the layers of {model}: {error}")
-        return gr.update(choices=[], value=None), gr.update(label=unit_label(None))
+        yield (gr.update(choices=[], value=None), gr.update(label=unit_label(None)),
+               f"Could not load {model}: {error}")
+        return
     first = next(iter(layers), None)
-    return (gr.update(choices=list(layers), value=first),
-            gr.update(label=unit_label(layers.get(first) if first else None), value=0))
+    took = time.monotonic() - started
+    note = f"{model} loaded in {took:.0f} s. " if took > 1 else ""
+    yield (gr.update(choices=list(layers), value=first),
+           gr.update(label=unit_label(layers.get(first) if first else None), value=0),
+           f"{note}{len(layers)} layers; pick one and a unit.")
+
+
+def on_whole_model(whole: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A whole-model question has no layer or unit: lock those fields while it is ticked."""
+    return gr.update(interactive=not whole), gr.update(interactive=not whole)
+
+
+def class_choices(model: str) -> list[str]:
+    """The class names of a classifier (empty for other models)."""
+    from models.registry import get_model
+
+    try:
+        return list(getattr(get_model(model), "class_names", None) or [])
+    except Exception:  # noqa: BLE001
+        return []
 
 
 def on_layer_change(model: str, layer: str | None) -> dict[str, Any]:
@@ -105,10 +138,23 @@ def on_policy_change(policy: str) -> dict[str, Any]:
     return gr.update(visible=policy == "openai")
 
 
-def on_preset(question: str | None) -> tuple[str, bool]:
-    """Fill the question box from a preset, and tick "whole model" for model-level ones."""
+def on_preset(question: str | None, model: str | None = None
+              ) -> tuple[str, bool, dict[str, Any]]:
+    """Fill the question box from a preset, tick "whole model" for model-level ones, and for
+    the class preset offer the model's classes to pick X from."""
     question = question or ""
-    return question, PRESETS.get(question, False)
+    if CLASS_PLACEHOLDER in question:
+        classes = class_choices(model or "")
+        return (question, True, gr.update(visible=bool(classes), choices=classes,
+                                          value=None))
+    return question, PRESETS.get(question, False), gr.update(visible=False)
+
+
+def on_class_pick(class_name: str | None, question: str) -> str:
+    """Put the picked class into the class preset's question."""
+    if not class_name:
+        return question
+    return BIAS_QUESTION.format(class_name=class_name)
 
 
 def validate_subject(model: str, layer: str | None, index: float | int | None,
@@ -232,20 +278,19 @@ def _events_in_background(events: Iterator[Event], stop: threading.Event,
 
 def _progress(renderer: ChatRenderer, model: str, since: float,
               stop: threading.Event | None = None) -> str:
-    """The status line while the agent works, with the time spent on the current step."""
+    """The status line while the agent works: the step, how long it has taken, and the
+    progress of long work (model loading, an exemplar pass) with the time left."""
     waited = time.monotonic() - since
+    work = f" · {renderer.progress}" if renderer.progress else ""
     if stop is not None and stop.is_set():
         return (f"Stopping: the agent concludes with what it has… ({renderer.status or 'starting'}"
-                f", {waited:.0f} s)")
+                f", {waited:.0f} s){work}")
     if not renderer.messages:
-        return (f"Loading {model} and preparing the run… {waited:.0f} s "
-                "(the first use of a model loads it once for everyone)")
+        return (f"Loading {model} and preparing the run… {waited:.0f} s{work or ' (the first use '}"
+                f"{'' if work else 'of a model loads it once for everyone)'}")
     if renderer.pending:
-        line = f"{renderer.status}… {waited:.0f} s"
-        if "exemplar" in renderer.status and waited > 3:
-            line += " (the first exemplar search on a model builds its exemplar cache)"
-        return line
-    return f"{renderer.status}…"
+        return f"{renderer.status}… {waited:.0f} s{work}"
+    return f"{renderer.status}…{work}"
 
 
 def ask(model: str, layer: str | None, unit_index: float | None, whole_model: bool,
@@ -269,6 +314,7 @@ def ask(model: str, layer: str | None, unit_index: float | None, whole_model: bo
             raise ValueError("Type a question or pick a preset.")
         subject = validate_subject(model, layer, unit_index, whole_model)
         spec = run_spec(question=question, subject=subject, policy=policy,
+                        corpus=app_settings().corpus,
                         policy_options=policy_options(policy, base_url, llm_model),
                         max_rounds=_whole(max_rounds, "rounds"),
                         max_tool_calls=_whole(max_tool_calls, "tool calls"),
@@ -314,6 +360,28 @@ def _whole(value: Any, what: str) -> int:
     if number != int(number):
         raise ValueError(f"The number of {what} must be a whole number, got {value}.")
     return int(number)
+
+
+#: Units whose exemplar caches are built when the app starts (the README's examples).
+WARM_UNITS = ("efficientnet_lite0:blocks.4:17", "smollm2-135m-instruct:model.layers.12.mlp:300")
+
+
+def warm_up(units: tuple[str, ...] = WARM_UNITS) -> threading.Thread:
+    """Load the offline models and build their example units' exemplar caches in the
+    background (each at most once per machine: the caches persist on disk)."""
+
+    def work() -> None:
+        from models.exemplars import exemplars
+
+        for unit in units:
+            try:
+                exemplars(unit, k=8, corpus=app_settings().corpus)
+            except Exception:  # noqa: BLE001 (a model that cannot load here is skipped)
+                continue
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def stop_run(session: dict[str, Any] | None) -> str:

@@ -11,8 +11,11 @@ import gradio as gr
 
 from agent.events import Event
 from app_ui.runs import resolve_artifact
+from tools.registry import get_tool, parse_result
 
 _MAX_ARG_CHARS = 300
+#: Height of one row of a gallery of stimuli (a 4-wide row in the chat's width, with caption).
+GALLERY_ROW_PX = 190
 
 
 def _hypothesis_id(hypothesis: str) -> str:
@@ -34,6 +37,41 @@ def _confidence(value: Any) -> float:
         return 0.0
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value[:6])
+    return str(value).replace("|", "/").replace("\n", " ")[:80]
+
+
+def _flatten(numbers: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in numbers.items():
+        name = f"{prefix}{key}".replace("_", " ")
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + ", "))
+        else:
+            flat[name] = value
+    return flat
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of numbers as a small Markdown table (numbers shown, never a raw dict)."""
+    if not rows:
+        return ""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def numbers_table(numbers: dict[str, Any]) -> str:
+    """A dict of numbers (nested or not) as a two-column table."""
+    flat = _flatten(numbers)
+    return markdown_table([{"measure": k, "value": v} for k, v in list(flat.items())[:12]])
+
+
 def final_card(data: dict[str, Any]) -> str:
     """The final answer as Markdown: label, confidence, description, evidence, stop reason."""
     lines = [
@@ -47,11 +85,19 @@ def final_card(data: dict[str, Any]) -> str:
         lines += ["", "**Evidence**"]
         for item in evidence:
             if isinstance(item, dict):
-                numbers = item.get("numbers")
-                tail = f" — `{json.dumps(numbers)[:200]}`" if numbers else ""
-                lines.append(f"- {item.get('experiment', '')}: {item.get('finding', '')}{tail}")
+                where = f"{item.get('experiment')}: " if item.get("experiment") else ""
+                lines.append(f"- {where}{item.get('finding', '')}")
+                if isinstance(item.get("table"), list) and item["table"]:
+                    lines += ["", markdown_table(item["table"]), ""]
+                elif item.get("numbers"):
+                    lines += ["", numbers_table(item["numbers"]), ""]
             else:
                 lines.append(f"- {item}")
+    statuses = [h for h in data.get("hypotheses") or [] if isinstance(h, dict)]
+    if statuses:
+        lines += ["", "**Hypotheses**", "", markdown_table([
+            {"id": h.get("id"), "statement": h.get("statement"), "status": h.get("status"),
+             "confidence": _confidence(h.get("confidence"))} for h in statuses])]
     if data.get("stop_reason"):
         lines += ["", f"*Stopped because:* {data['stop_reason']}"]
     return "\n".join(lines)
@@ -74,6 +120,8 @@ class ChatRenderer:
         self.status = ""
         self.final: dict[str, Any] | None = None
         self.pending: str | None = None
+        self.progress = ""
+        self.modality = "vision"
         self.stopped = False
         self._by_id: dict[str, gr.ChatMessage] = {}
         self._current_hypothesis: str | None = None
@@ -85,7 +133,8 @@ class ChatRenderer:
         return message
 
     def _images(self, artifacts: list[dict[str, Any]]) -> list[Any]:
-        """Chat content for artifacts: a gallery of stimuli, each plot full width."""
+        """Chat content for artifacts: a gallery of stimuli sized to its rows, each plot full
+        width with its title as a caption above it."""
         images: list[tuple[str, str]] = []
         content: list[Any] = []
         for artifact in artifacts:
@@ -96,12 +145,17 @@ class ChatRenderer:
             elif artifact.get("kind") == "image":
                 images.append((str(found), title))
             else:
+                content.append(f"*{title}*" if title else "")
                 content.append({"path": str(found), "alt_text": title})
         if images:
-            gallery = gr.Gallery(value=images, columns=min(len(images), 4), height="auto",
-                                 show_label=False, object_fit="contain", allow_preview=True)
+            columns = min(len(images), 4)
+            rows = -(-len(images) // columns)
+            # sized to its rows: no empty box below the images, no inner scrollbar
+            gallery = gr.Gallery(value=images, columns=columns, rows=rows,
+                                 height=rows * GALLERY_ROW_PX + 16, show_label=False,
+                                 object_fit="contain", allow_preview=True)
             content.insert(0, gallery)
-        return content
+        return [c for c in content if c != ""]
 
     def feed(self, event: Event) -> None:
         """Update the chat with one event."""
@@ -109,7 +163,20 @@ class ChatRenderer:
         if handler is not None:
             handler(event.data)
 
+    def _on_progress(self, d: dict[str, Any]) -> None:
+        total = max(int(d.get("total") or 1), 1)
+        done = int(d.get("done") or 0)
+        eta = d.get("eta_s")
+        left = f", about {eta:.0f} s left" if eta else ""
+        self.progress = (f"{str(d.get('what', 'working'))[:1].upper()}"
+                         f"{str(d.get('what', 'working'))[1:]}: {done}/{total}"
+                         f" ({done / total:.0%}{left})") if done < total else ""
+
+    def _on_step_interrupted(self, d: dict[str, Any]) -> None:
+        self._add(gr.ChatMessage(content=f"*{d.get('message', 'a step was interrupted')}*"))
+
     def _on_run_started(self, d: dict[str, Any]) -> None:
+        self.modality = str(d.get("modality") or self.modality)
         self._add(gr.ChatMessage(role="user", content=(
             f"**{d.get('question', '')}**\n\n{d.get('subject_kind', 'unit')} "
             f"`{d.get('subject', '')}` ({d.get('modality', '')}), policy "
@@ -153,11 +220,12 @@ class ChatRenderer:
         hypotheses = [str(h) for h in d.get("hypotheses") or []]
         parent = hypotheses[0] if hypotheses else self._current_hypothesis
         arguments = json.dumps(d.get("arguments", {}))
-        lines = [f"`{d.get('tool')}({arguments[:_MAX_ARG_CHARS]})`"]
-        if d.get("rationale"):
-            lines.append(f"*why:* {d['rationale']}")
+        purpose = str(d.get("rationale") or "").strip() or _tool_purpose(
+            str(d.get("tool")), self.modality)
+        lines = [f"**Tests:** {purpose[:300]}"]
         if len(hypotheses) > 1:
-            lines.append(f"*tests:* {', '.join(hypotheses)}")
+            lines.append(f"*Bears on:* {', '.join(hypotheses)}")
+        lines.append(f"<sub>`{d.get('tool')}({arguments[:_MAX_ARG_CHARS]})`</sub>")
         metadata: dict[str, Any] = {"title": f"{experiment} · {d.get('tool')}",
                                     "id": _experiment_id(experiment), "status": "pending"}
         if parent and _hypothesis_id(parent) in self._by_id:
@@ -173,10 +241,17 @@ class ChatRenderer:
             self._on_tool_called({"experiment": experiment, "tool": d.get("tool")})
             message = self._by_id[_experiment_id(experiment)]
         call = message.content if isinstance(message.content, str) else ""
-        summary = d.get("summary", "")
+        result = None if d.get("error") else parse_result(str(d.get("tool")), self.modality,
+                                                          d.get("data") or {})
         if d.get("error"):
-            summary = f"**error:** {d['error']}"
-        message.content = f"{call}\n\n{summary}"
+            found = f"**Error:** {d['error']}"
+        else:
+            sentence = (result.headline() if result else "") or _first_sentence(
+                str(d.get("summary", "")))
+            found = f"**Found:** {sentence}"
+        rows = result.rows() if result is not None else []
+        details = f"<details><summary>details</summary>\n\n{d.get('summary', '')}\n\n</details>"
+        message.content = "\n\n".join(filter(None, [call, found, markdown_table(rows), details]))
         figures = self._images(d.get("artifacts") or [])
         if figures:
             # Gradio 6 loads the image and gallery components only for top-level messages and
@@ -217,7 +292,9 @@ class ChatRenderer:
         for message in self.messages:  # nothing is still running once the agent concludes
             if message.metadata.get("status") == "pending":
                 message.metadata["status"] = "done"
-        self._add(gr.ChatMessage(content=final_card(d)))
+        figures = self._images(d.get("figures") or [])
+        self._add(gr.ChatMessage(content=[final_card(d), *figures] if figures
+                                 else final_card(d), metadata={"id": "answer"}))
         self.pending = None
         self.status = (f"Answer: {d.get('label')} (confidence "
                        f"{_confidence(d.get('confidence')):.2f})")
@@ -231,6 +308,22 @@ class ChatRenderer:
         if self.stopped:
             verdict = "stopped"
         self.status = f"Run {verdict}. {self.status if self.final else ''}".strip()
+
+
+def _first_sentence(text: str, limit: int = 240) -> str:
+    """The first sentence of a text, never cut mid-word."""
+    sentence = text.split(". ")[0].strip()
+    if len(sentence) <= limit:
+        return sentence.rstrip(".") + "."
+    return sentence[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _tool_purpose(tool: str, modality: str) -> str:
+    """What a tool tests, from the first sentence of its description."""
+    try:
+        return _first_sentence(get_tool(tool, modality).description)
+    except Exception:  # noqa: BLE001 (an unknown tool in an old transcript)
+        return tool
 
 
 def render_events(events: list[Event] | Any, run_dir: Path | str) -> ChatRenderer:

@@ -19,6 +19,11 @@ class AppSettings(BaseSettings):
             (env WORKBENCH_QUEUE_SIZE).
         slot_wait: seconds a new run waits for a slot a stopping run is about to free
             (env WORKBENCH_SLOT_WAIT).
+        corpus: the exemplar corpus runs use (env WORKBENCH_CORPUS): "default", or a folder
+            of images / a text file.
+        warm: load the offline models and build the exemplar caches of their example units
+            in the background when the app starts, so a newcomer's first run is fast (env
+            WORKBENCH_WARM=0 turns it off).
         session_secret: encrypts the owner id each browser keeps (env
             WORKBENCH_SESSION_SECRET; by default a new one per server start, which makes
             earlier runs private to nobody after a restart: set it on a persistent Space).
@@ -31,6 +36,8 @@ class AppSettings(BaseSettings):
     concurrency: int = Field(2, ge=1, le=64)
     queue_size: int = Field(8, ge=1, le=1000)
     slot_wait: float = Field(10.0, ge=0, le=600)
+    corpus: str = "default"
+    warm: bool = True
     session_secret: str = Field(default_factory=lambda: secrets.token_hex(16))
 
 

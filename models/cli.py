@@ -41,8 +41,21 @@ def cmd_probe(args) -> int:
         raise ModelsError(f"{model.name} is a text model: add --text and pass strings")
     result = activations(args.unit, args.stimuli)
     out = result.to_json()
-    emit(out, args.json, [f"{v:10.4f}  {s}" for v, s in zip(result.values, args.stimuli,
-                                                              strict=True)])
+    lines = [f"{v:10.4f}  {s}" for v, s in zip(result.values, args.stimuli, strict=True)]
+    if result.tokens is not None:
+        # one number per text is a reduction: say which, and give every token's value
+        out["reduction"] = "activation = max over the text's tokens"
+        out["per_token"] = [[{"token": t, "activation": round(float(v), 5)}
+                             for t, v in zip(tokens, values, strict=True)]
+                            for tokens, values in zip(result.tokens, result.maps, strict=True)]
+        lines = [f"{v:10.4f}  {s}   (max over tokens: " + " ".join(
+            f"{t.strip() or repr(t)}={float(a):.2f}" for t, a in zip(tokens, values,
+                                                                      strict=True)) + ")"
+                 for v, s, tokens, values in zip(result.values, args.stimuli, result.tokens,
+                                                 result.maps, strict=True)]
+    else:
+        out["reduction"] = "activation = max over the unit's spatial map"
+    emit(out, args.json, lines)
     return 0
 
 

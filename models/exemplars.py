@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from models.base import SubjectModel
 from models.corpora import Corpus, get_corpus
 from models.errors import ModelsError
 from models.loaders import cache_dir
+from models.progress import report_progress
 from models.recording import layer_activations, prepare_stimuli, resolve_unit
 from models.registry import get_model
 from models.units import UnitAddress
@@ -110,6 +112,9 @@ def build_layer_exemplars(
         top_indices = pool_index.gather(0, rows)
         if progress is not None:
             progress(start + values.shape[0], total)
+        report_progress(f"building the exemplar cache of {model.name}:{layer} over corpus "
+                        f"{corpus.name!r} (one pass; later runs on this layer reuse it)",
+                        start + values.shape[0], total)
     values = torch.cat(all_values)  # [n, units]
     quantiles = torch.quantile(
         values.double(), torch.tensor(QUANTILES, dtype=torch.double), dim=0
@@ -191,9 +196,27 @@ def layer_exemplars(
     cached = load(path, corpus)
     if cached is not None and cached.top_values.shape[1] >= min(k, len(corpus)):
         return cached
+    started = time.perf_counter()
     built = build_layer_exemplars(model, layer, corpus, k=k, progress=progress)
+    _JUST_BUILT[str(path)] = time.perf_counter() - started
     save(built, path)
     return built
+
+
+#: Caches built in this process and not yet reported (path -> seconds the pass took).
+_JUST_BUILT: dict[str, float] = {}
+
+
+def cache_note(model: str, layer: str, corpus: str | Corpus = "default") -> str:
+    """A sentence for people when this process just built the layer's cache (once)."""
+    subject = get_model(model)
+    if isinstance(corpus, str):
+        corpus = get_corpus(corpus, subject.modality)
+    seconds = _JUST_BUILT.pop(str(_cache_path(subject.name, layer, corpus)), None)
+    if seconds is None:
+        return ""
+    return (f" (this call built the exemplar cache of {model}:{layer} in {seconds:.0f} s; "
+            "later runs on this layer reuse it and start at once)")
 
 
 def exemplars(

@@ -10,6 +10,7 @@ from functools import partial
 from models import loaders
 from models.base import SubjectModel
 from models.errors import UnknownModelError, choices
+from models.progress import report_progress
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ def list_models() -> list[ModelEntry]:
     return list(_REGISTRY.values())
 
 
+def is_loaded(name: str) -> bool:
+    """Whether `name` is already loaded in this process (its next use is instant)."""
+    return name in _LOADED
+
+
 def get_model(name: str) -> SubjectModel:
     """The loaded model `name`, loading it on first use; one shared copy per process."""
     if name in _LOADED:
@@ -151,5 +157,9 @@ def get_model(name: str) -> SubjectModel:
         lock = _LOCKS.setdefault(name, threading.Lock())
     with lock:
         if name not in _LOADED:
+            report_progress(f"loading {name} ({spec.source}; the first use loads it once for "
+                            "everyone)", 0, 1)
             _LOADED[name] = spec.load()
+            report_progress(f"loading {name} ({spec.source}; the first use loads it once for "
+                            "everyone)", 1, 1)
     return _LOADED[name]

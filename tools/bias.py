@@ -52,6 +52,14 @@ class BackgroundBias(ToolResult):
     verdict: str
     reason: str
 
+    def headline(self) -> str:
+        return f"Verdict: {self.verdict.upper()} — {self.reason}."
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"condition": _PLAIN.get(c.condition, "the images as they are"),
+                 f"mean p({self.class_name})": round(c.mean_probability, 3),
+                 "top-1": f"{c.top1:.0%}", "top-5": f"{c.top5:.0%}"} for c in self.conditions]
+
 
 def _bootstrap(values: np.ndarray, seed: int = 0, rounds: int = 2000) -> tuple[float, float]:
     """95% interval of a mean by resampling images."""
@@ -71,19 +79,56 @@ def _composite(object_image: Image.Image, mask: np.ndarray, background: Image.Im
     return Image.composite(object_image, background.resize(size), alpha)
 
 
+def _recognised(model: Any, images: list[Image.Image], index: int) -> list[bool]:
+    logits = model.logits(images)
+    rank = (logits > logits[:, index:index + 1]).sum(dim=1) + 1
+    return [bool(r <= 5) for r in rank]
+
+
+def _variants(image: Image.Image, count: int, seed: int) -> list[Image.Image]:
+    """Views of one photo (crops of 70-95% of the side, mirrored or not) to measure it by."""
+    rng = np.random.default_rng(seed)
+    views = []
+    for _ in range(count):
+        scale = rng.uniform(0.7, 0.95)
+        width, height = int(image.width * scale), int(image.height * scale)
+        left = int(rng.integers(0, image.width - width + 1))
+        top = int(rng.integers(0, image.height - height + 1))
+        view = image.crop((left, top, left + width, top + height))
+        views.append(view.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if rng.random() < 0.5
+                     else view)
+    return views
+
+
 def _sources(ctx: ToolContext, model: Any, index: int, refs: list[str] | None,
              n: int) -> tuple[list[str], list[Image.Image], str]:
-    """The images of the class: given ones, else the class's top exemplars of the corpus."""
+    """Images the classifier recognises as the class (top 5): given ones, else the class's top
+    exemplars of the corpus; when fewer than three are recognised, views (crops, mirror
+    images) of the recognised ones make up the sample, and the source says so."""
+    name = model.class_names[index]
     if refs:
-        return list(refs), [ctx.images.get(r) for r in refs], "given images"
-    logit_layer = next(info.layer for info in model.layers() if info.kind == "logit")
-    found = exemplars(f"{model.name}:{logit_layer}:{index}", k=n, corpus=ctx.corpus)
-    ids = []
-    for exemplar in found:
-        image_id, _ = ctx.images.add(exemplar.stimulus, f"exemplar of {model.class_names[index]}")
-        ids.append(image_id)
-    return ids, [e.stimulus for e in found], (f"the {n} images of corpus {ctx.corpus!r} with "
-                                                "the highest logit for the class")
+        candidates = [ctx.images.get(r).convert("RGB") for r in refs]
+        origin = "the given images"
+    else:
+        logit_layer = next(info.layer for info in model.layers() if info.kind == "logit")
+        found = exemplars(f"{model.name}:{logit_layer}:{index}", k=min(3 * n, 32),
+                          corpus=ctx.corpus)
+        candidates = [e.stimulus.convert("RGB") for e in found]
+        origin = f"corpus {ctx.corpus!r} (its images with the highest logit for {name!r})"
+    kept = [image for image, ok in zip(candidates, _recognised(model, candidates, index),
+                                       strict=True) if ok][:n]
+    source = f"{len(kept)} image(s) from {origin} that the classifier ranks {name!r} in its top 5"
+    if 0 < len(kept) < 3:
+        views = [v for i, image in enumerate(kept) for v in _variants(image, n, i)]
+        views = [v for v, ok in zip(views, _recognised(model, views, index), strict=True) if ok]
+        kept = (kept + views)[:n]
+        source += (f", with crops and mirror images of them to make {len(kept)} views (few "
+                   f"{name!r} images are available here: the verdict speaks for these photos)")
+    if not kept:
+        raise ToolError(f"no image of {origin} is ranked {name!r} in the classifier's top 5; "
+                        "pass images of the class (image ids) with `images`")
+    ids = [ctx.images.add(image, f"image of {name}")[0] for image in kept]
+    return ids, kept, source
 
 
 def _backgrounds(ctx: ToolContext, model: Any, index: int, n: int) -> list[Image.Image]:
@@ -144,7 +189,6 @@ def background_bias(ctx: ToolContext, class_name: str, model: str = "efficientne
     index = classifier.class_index(class_name)
     name = classifier.class_names[index]
     refs, originals, source = _sources(ctx, classifier, index, images, n)
-    originals = [image.convert("RGB") for image in originals]
     masks = classifier.class_evidence_map(originals, index)
     masks = masks >= np.quantile(masks.reshape(len(masks), -1), 1 - OBJECT_SHARE, axis=1)[
         :, None, None]
@@ -187,7 +231,7 @@ def background_bias(ctx: ToolContext, class_name: str, model: str = "efficientne
     artifacts = _figures(ctx, variants, per_condition, name)
     lines = [f"{_PLAIN.get(c, c)}: p={scores[c].mean_probability:.3f}, top-5 "
              f"{scores[c].top5:.0%}" for c in CONDITIONS]
-    summary = (f"Background bias of {model} for {name!r} on {len(refs)} images ({source}): "
+    summary = (f"Background bias of {model} for {name!r} on {source}: "
                f"{verdict.upper()}: {reason}. " + "; ".join(lines) + ".")
     return Observation("background_bias", summary, artifacts, result=BackgroundBias(
         model=model, class_name=name, images=refs, source=source,

@@ -135,7 +135,10 @@ def probe(ctx: ToolContext, unit: str, include: list[str], exclude: list[str], n
     for i in np.argsort(-values)[: min(4, n)]:
         if modality == "vision":
             image_id, path = ctx.images.add(stimuli[i])
-            artifacts.append(Artifact(str(path), "image", f"{image_id}: {values[i]:.3g}",
+            condition = ("with " + " and ".join(include) if include else "a neutral stimulus") + (
+                f", without {' or '.join(exclude)}" if exclude else "")
+            artifacts.append(Artifact(str(path), "image",
+                                      f"{image_id} ({condition}) · activation {values[i]:.3g}",
                                       image_id))
             examples.append({"image": image_id, "value": round(float(values[i]), 5)})
         else:

@@ -20,6 +20,14 @@ class ToolResult(BaseModel):
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
 
+    def headline(self) -> str:
+        """What the result found, in one plain sentence (for the chat's "Found:" line)."""
+        return headline(self)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """A few rows of numbers to show as a small table (empty when there are none)."""
+        return table(self)
+
 
 # --------------------------------------------------------------------------- unit readings
 
@@ -298,3 +306,84 @@ class LogitEffectResult(ToolResult):
     method: str
     promoted: list[TokenWeightRow]
     suppressed: list[TokenWeightRow]
+
+
+# --------------------------------------------------------------------------- plain words
+# One sentence per result for people (the chat's "Found:" line) and, where the result has
+# rows, a small table. Kept beside the result types so that a new result can say the same.
+
+
+def _top(items: list[str], k: int = 3) -> str:
+    return ", ".join(items[:k]) if items else "none"
+
+
+def headline(result: ToolResult) -> str:
+    """What a result found, in one plain sentence."""
+    if isinstance(result, VisionExemplars):
+        values = [e.value for e in result.exemplars]
+        return (f"The top {len(values)} images reach activations from {max(values):.3g} down "
+                f"to {min(values):.3g} (corpus median {result.quantiles.get('0.5', 0):.3g}).")
+    if isinstance(result, TextExemplars):
+        tokens = list(dict.fromkeys(r.max_token.strip() for r in result.exemplars))
+        return (f"The top {len(result.exemplars)} texts peak on the tokens "
+                f"{_top([repr(t) for t in tokens if t], 5)}.")
+    if isinstance(result, VisionCall | TextCall):
+        values = result.activations if isinstance(result, VisionCall) else result.max
+        names = result.images if isinstance(result, VisionCall) else [
+            f"text {i}" for i in range(len(values))]
+        best, worst = max(range(len(values)), key=values.__getitem__), min(
+            range(len(values)), key=values.__getitem__)
+        return (f"Highest on {names[best]} ({values[best]:.3g}), lowest on {names[worst]} "
+                f"({values[worst]:.3g}).")
+    if isinstance(result, ConceptEnrichment):
+        rows = [f"{r.concept} ({r.top_fraction:.0%} of top vs {r.base_fraction:.0%} of random)"
+                for r in result.concepts if r.lift > 0]
+        return f"Over-represented among the top exemplars: {_top(rows)}."
+    if isinstance(result, ConceptScreen):
+        context = (f" with {', '.join(result.given)} present" if result.given else "") + (
+            f" without {', '.join(result.absent)}" if result.absent else "")
+        best, worst = result.concepts[0], result.concepts[-1]
+        return (f"Across {len(result.concepts)} concepts{context}, {best.concept} raises the unit "
+                f"most (AUC {best.auc:.2f}) and {worst.concept} least (AUC {worst.auc:.2f}).")
+    if isinstance(result, ConceptProbe):
+        described = " and ".join(result.include) or "no particular concept"
+        if result.exclude:
+            described += f", without {' or '.join(result.exclude)}"
+        return (f"On {result.n} stimuli with {described} the unit averages {result.mean:.3g} "
+                f"(sd {result.std:.2g}).")
+    if isinstance(result, InterventionEffect):
+        if result.kl_divergence is None:
+            return f"{result.intervention} moves the sentence embedding (cosine " \
+                   f"{result.embedding_cosine:.3f})."
+        changed = "changes" if result.continuation_changed else "keeps"
+        return (f"{result.intervention.capitalize()} shifts the next-token distribution by "
+                f"KL {result.kl_divergence:.3g} nats and {changed} the greedy continuation.")
+    if isinstance(result, LogitEffectResult):
+        return (f"Promotes {_top([repr(r.token) for r in result.promoted])}; suppresses "
+                f"{_top([repr(r.token) for r in result.suppressed])}.")
+    if isinstance(result, GeneratedImages):
+        return f"Generated {len(result.images)} images ({result.backend})."
+    if isinstance(result, EditedImages):
+        return f"Applied {result.applied} of {len(result.pairs)} edits ({result.backend})."
+    if isinstance(result, GeneratedTexts):
+        return f"Wrote {len(result.texts)} texts."
+    if isinstance(result, EditedTexts):
+        applied = sum(p.applied for p in result.pairs)
+        return f"Applied {applied} of {len(result.pairs)} edits."
+    if isinstance(result, ClassScores):
+        values = list(result.probability.values())
+        return (f"p({result.class_name}) ranges from {min(values):.3f} to {max(values):.3f} "
+                "over the images.")
+    return ""
+
+
+def table(result: ToolResult) -> list[dict[str, Any]]:
+    """A few rows of numbers to show as a small table (empty when there are none)."""
+    if isinstance(result, ConceptScreen):
+        return [{"concept": r.concept, "AUC": round(r.auc, 2), "mean with": round(r.mean_with, 3),
+                 "mean without": round(r.mean_without, 3)} for r in result.concepts[:5]]
+    if isinstance(result, ConceptEnrichment):
+        return [{"concept": r.concept, "in top exemplars": f"{r.top_fraction:.0%}",
+                 "in a random sample": f"{r.base_fraction:.0%}"}
+                for r in result.concepts[:5] if r.lift > 0]
+    return []

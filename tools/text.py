@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from models.exemplars import exemplars
+from models.exemplars import cache_note, exemplars
 from models.recording import activations
 from tools.context import ToolContext, ToolError
 from tools.observation import Artifact, Observation
@@ -49,7 +49,8 @@ def dataset_exemplars(
     acts = activations(address, texts)
     threshold = firing_threshold(acts.maps)
     rows = token_rows(texts, acts)
-    lines = [f"Top {len(found)} of corpus {ctx.corpus!r} for {address} ({info.kind}):"]
+    lines = [f"Top {len(found)} of corpus {ctx.corpus!r} for {address} ({info.kind})"
+             f"{cache_note(address.model, address.layer, ctx.corpus)}:"]
     for exemplar, row, tokens, values in zip(found, rows, acts.tokens, acts.maps, strict=True):
         row.update(rank=exemplar.rank, stimulus_id=exemplar.stimulus_id,
                    cached_value=exemplar.value)

@@ -10,7 +10,7 @@ from PIL import Image
 from pydantic import Field
 
 from models.base import SubjectModel
-from models.exemplars import QUANTILES, exemplars, layer_exemplars
+from models.exemplars import QUANTILES, cache_note, exemplars, layer_exemplars
 from models.recording import activations, resolve_unit
 from models.registry import get_model
 from tools import plots
@@ -120,8 +120,8 @@ def dataset_exemplars(ctx: ToolContext, unit: str, k: Annotated[int, Field(ge=1,
     for exemplar, unit_map in zip(top, recorded.maps, strict=True):
         image = exemplar.stimulus
         mask = exemplar_mask(unit_map, image.size, level)
-        image_id, artifact = _store(ctx, image, f"exemplar {exemplar.rank + 1}, act "
-                                                f"{exemplar.value:.3g}")
+        image_id, artifact = _store(ctx, image, f"top exemplar #{exemplar.rank + 1} · "
+                                                f"activation {exemplar.value:.3g}")
         artifacts.append(artifact)
         shown.append(plots.masked(image, mask, plots.CELL))
         titles.append(f"{image_id}: {exemplar.value:.3g}")
@@ -133,7 +133,8 @@ def dataset_exemplars(ctx: ToolContext, unit: str, k: Annotated[int, Field(ge=1,
     listing = ", ".join(f"{r['id']} ({r['value']:.3g})" for r in rows)
     summary = (f"top {len(rows)} exemplars of {address} over corpus {ctx.corpus!r}: {listing}. "
                f"Corpus quantiles of the unit's value: median {quantiles[0.5]:.3g}, "
-               f"90% {quantiles[0.9]:.3g}, 99% {quantiles[0.99]:.3g}, max {quantiles[1.0]:.3g}.")
+               f"90% {quantiles[0.9]:.3g}, 99% {quantiles[0.99]:.3g}, max {quantiles[1.0]:.3g}."
+               f"{cache_note(model.name, layer, ctx.corpus)}")
     return Observation("dataset_exemplars", summary, artifacts, result=VisionExemplars(
         unit=address, corpus=ctx.corpus, exemplars=rows,
         quantiles={str(q): v for q, v in quantiles.items()}))

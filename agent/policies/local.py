@@ -11,6 +11,7 @@ import numpy as np
 from agent.backbones.base import Backbone
 from agent.backbones.local import DEFAULT_MODEL, LocalBackbone
 from agent.evidence import clip, separation
+from agent.model_questions import output_unit_for_question
 from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
 from agent.policies.local_evidence import (
     UMBRELLA,
@@ -22,7 +23,7 @@ from agent.policies.local_evidence import (
     ranked_concepts,
     verdict_confidence,
 )
-from agent.policies.systematic import describe, output_unit_for_question
+from agent.policies.systematic import describe
 from agent.state import AgentState, Hypothesis
 from models.concepts import vocabulary
 from tools.results import (

@@ -12,13 +12,14 @@ unit they are about (a class logit, or the logit of a quoted token).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agent.evidence import CELLS, classify_cells
+from agent.model_questions import bias_question, output_unit_for_question
 from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
 from agent.state import AgentState, Hypothesis
 from models.concepts import describe as describe_concepts
+from tools.bias import BackgroundBias
 from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
 
 
@@ -65,6 +66,15 @@ class SystematicPolicy(Policy):
 
     def hypothesize(self, state: AgentState, env: PolicyEnv) -> list[Hypothesis]:
         ps = env.policy_state
+        if state["subject_kind"] == "model" and state["round"] == 1:
+            target = bias_question(state["subject"], state["question"])
+            if target is not None:
+                ps.update(stage="bias", bias_class=target)
+                return [Hypothesis(id="H1", statement=(
+                    f"{state['subject']} relies on the background to recognise {target!r}"),
+                    status="open", confidence=0.5)]
+        if ps.get("stage") in ("bias", "bias_done"):
+            return []
         unit = self._unit(state, env)
         if unit is None:
             ps["stage"] = "unanswerable"
@@ -104,8 +114,15 @@ class SystematicPolicy(Policy):
 
     def plan(self, state: AgentState, env: PolicyEnv) -> list[ToolCall]:
         ps = env.policy_state
-        unit = self._unit(state, env)
         stage = ps.get("stage")
+        if stage == "bias":
+            return [ToolCall("background_bias", {"class_name": ps["bias_class"],
+                                                 "model": state["subject"]},
+                             f"score {ps['bias_class']!r} with the object alone, the background "
+                             "alone, and the object on other backgrounds", ["H1"])]
+        if stage == "bias_done":
+            return []
+        unit = self._unit(state, env)
         if unit is None or stage == "unanswerable":
             return []
         if stage == "survey":
@@ -149,7 +166,11 @@ class SystematicPolicy(Policy):
                 ps.setdefault("failed", []).append({"id": exp["id"], "error": exp["error"]})
                 continue
             result = experiment_result(exp, state["modality"])
-            if isinstance(result, ConceptEnrichment):
+            if isinstance(result, BackgroundBias):
+                ps["stage"] = "bias_done"
+                ps["bias"] = {"id": exp["id"], "result": result.to_json(),
+                              "figures": exp.get("artifacts", [])}
+            elif isinstance(result, ConceptEnrichment):
                 ps["enrichment"] = {"id": exp["id"],
                                     "rows": [r.model_dump() for r in result.concepts],
                                     "top_values": result.top_values}
@@ -172,6 +193,12 @@ class SystematicPolicy(Policy):
     def revise(self, state: AgentState, env: PolicyEnv) -> list[Hypothesis]:
         ps = env.policy_state
         stage = ps.get("stage")
+        if stage == "bias_done" and ps.get("bias"):
+            verdict = ps["bias"]["result"]["verdict"]
+            status = {"biased": "supported", "not biased": "refuted"}.get(verdict,
+                                                                        "inconclusive")
+            return [Hypothesis(id="H1", status=status,  # type: ignore[typeddict-item]
+                               confidence=0.8 if status != "inconclusive" else 0.3)]
         if stage == "survey":
             ranked = self._ranked_singles(ps)
             best = ranked[0][1] if ranked else 0.0
@@ -193,7 +220,7 @@ class SystematicPolicy(Policy):
 
     def should_conclude(self, state: AgentState, env: PolicyEnv) -> bool:
         ps = env.policy_state
-        if ps.get("stage") in ("unanswerable", "judged"):
+        if ps.get("stage") in ("unanswerable", "judged", "bias_done"):
             return True
         if ps.get("stage") == "survey" and not self._ranked_singles(ps):
             return True
@@ -202,6 +229,8 @@ class SystematicPolicy(Policy):
     def conclude(self, state: AgentState, env: PolicyEnv, reason: str) -> dict[str, Any]:
         ps = env.policy_state
         modality = state["modality"]
+        if ps.get("bias"):
+            return bias_conclusion(ps["bias"])
         if ps.get("stage") == "unanswerable":
             return {"description": (
                 "could not tell which output the question is about: name an ImageNet class "
@@ -348,8 +377,10 @@ class SystematicPolicy(Policy):
                 enrichment["rows"][:2])
             evidence.append({"experiment": enrichment["id"], "finding": "fraction of top "
                              "exemplars showing the concept (vs random sample)",
-                             "numbers": {r["concept"]: [r["top_fraction"], r["base_fraction"]]
-                                         for r in rows}})
+                             "numbers": {r["concept"]: {"share of top exemplars":
+                                                        r["top_fraction"],
+                                                        "share of a random sample":
+                                                        r["base_fraction"]} for r in rows}})
         if verdict and verdict.get("means"):
             evidence.append({"experiment": ",".join(verdict["experiments"]),
                              "finding": f"2x2 design cell means, best fit {verdict['fit']}",
@@ -357,24 +388,23 @@ class SystematicPolicy(Policy):
         return evidence
 
 
-def output_unit_for_question(model_name: str, question: str) -> str | None:
-    """The output unit a model-level question is about: an ImageNet class or a quoted token."""
-    from models.registry import get_model
-
-    model = get_model(model_name)
-    output_layers = [info for info in model.layers() if info.kind == "logit"]
-    if not output_layers:
-        return None
-    layer = output_layers[-1].layer
-    if model.modality == "vision":
-        names = getattr(model, "class_names", None) or []
-        lowered = question.lower()
-        matches = [(len(n), i) for i, n in enumerate(names) if n.lower() in lowered]
-        if not matches:
-            return None
-        return f"{model_name}:{layer}:{max(matches)[1]}"
-    quoted = re.findall(r"[\"“']([^\"”']+)[\"”']", question)
-    if not quoted:
-        return None
-    token_ids = model.tokenizer(" " + quoted[0].strip(), add_special_tokens=False).input_ids
-    return f"{model_name}:{layer}:{token_ids[0]}" if token_ids else None
+def bias_conclusion(bias: dict[str, Any]) -> dict[str, Any]:
+    """A model-level answer from a background-bias experiment: verdict, effect sizes, images."""
+    result = BackgroundBias.model_validate(bias["result"])
+    swap = result.effects["other_background"]
+    alone = result.effects["object_only"]
+    background = next(c for c in result.conditions if c.condition == "background_only")
+    confidence = {"biased": 0.8, "not biased": 0.7}.get(result.verdict, 0.3)
+    description = (
+        f"{result.verdict.capitalize()}: {result.reason}. On {result.source}: putting the object on other backgrounds changes "
+        f"p({result.class_name}) by {swap['probability_change']:+.3f} (95% interval "
+        f"{swap['probability_low']:+.3f} to {swap['probability_high']:+.3f}); the object on a "
+        f"plain background changes it by {alone['probability_change']:+.3f}; with the object "
+        f"greyed out the class stays in the top 5 for {background.top5:.0%} of images.")
+    numbers = {c.condition: {"mean p": c.mean_probability, "top-1": c.top1, "top-5": c.top5}
+               for c in result.conditions}
+    return {"description": description, "label": f"{result.verdict} ({result.class_name})",
+            "confidence": confidence,
+            "evidence": [{"experiment": bias["id"], "finding": result.headline(),
+                          "numbers": numbers, "table": result.rows()}],
+            "figures": bias.get("figures", [])}

@@ -72,7 +72,7 @@ def test_noisy_design_is_not_overread():
 
 
 def test_model_level_question_targets_the_named_class(tmp_path):
-    from agent.policies.systematic import output_unit_for_question
+    from agent.model_questions import output_unit_for_question
 
     unit = output_unit_for_question("efficientnet_lite0",
                                     "Is this classifier biased by the background for espresso?")

@@ -20,6 +20,7 @@ def running_app(runs: Path, timeout: float = 120.0, **env_extra: str) -> Iterato
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "WORKBENCH_RUNS": str(runs), "GRADIO_ANALYTICS_ENABLED": "False",
+           "WORKBENCH_WARM": "0",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
                                                        os.environ.get("PYTHONPATH")])),
            **env_extra}
