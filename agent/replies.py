@@ -199,4 +199,6 @@ def validate_final(final: dict[str, Any]) -> FinalAnswer:
         hypotheses=list(final.get("hypotheses") or []),
         stop_reason=str(final.get("stop_reason") or ""),
         question=str(final.get("question") or ""), subject=str(final.get("subject") or ""),
-        figures=[f for f in final.get("figures") or [] if isinstance(f, dict) and f.get("path")])
+        figures=[f for f in final.get("figures") or [] if isinstance(f, dict) and f.get("path")],
+        concepts=[str(c) for c in final.get("concepts") or [] if isinstance(c, str)],
+        composition=str(final.get("composition") or ""))

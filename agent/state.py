@@ -53,6 +53,8 @@ class FinalAnswer(TypedDict, total=False):
     question: str
     subject: str
     figures: list[dict[str, Any]]  # artifacts that show the answer (kind, path, title)
+    concepts: list[str]  # vocabulary concepts the answer names (for consistency checks)
+    composition: str  # how they combine: single / or / and / and_not, when the answer says
 
 
 class ErrorCounts(TypedDict):

@@ -338,6 +338,7 @@ class LocalPolicy(Policy):
             chosen = (f"the output {ps.get('unit')} named in the question {chosen}; these "
                       f"inputs raise its score")
         return {"description": chosen, "label": verdict["label"], "confidence": confidence,
+                "concepts": concepts, "composition": verdict["composition"],
                 "evidence": evidence_for(state, ps, concepts)}
 
     def _mentioned(self, state: AgentState) -> list[str]:

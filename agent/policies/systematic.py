@@ -252,6 +252,8 @@ class SystematicPolicy(Policy):
             text = (f"the output {ps.get('target_unit')} named in the question {text}; "
                     f"these inputs raise its score")
         return {"description": text, "label": label, "confidence": verdict["confidence"],
+                "concepts": [c for c in (verdict["a"], verdict.get("b")) if c],
+                "composition": verdict["composition"],
                 "evidence": self._evidence(ps, verdict)}
 
     # --- analysis ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import pytest
 
+from agent.consistency import problems
 from agent.policies.systematic import classify_cells, describe
 from models.registry import get_model
 from tests.agent.helpers import check_transcript, run_to_end
@@ -19,6 +20,7 @@ def _run(tmp_path, unit):
     run_dir, events = run_to_end(tmp_path, unit, SystematicPolicy(), "systematic",
                                  budgets=Budgets(max_rounds=4, max_tool_calls=30))
     check_transcript(run_dir)
+    assert problems(events) == []  # the answer follows from its own evidence
     return next(e for e in events if e.type == "final_answer").data, events
 
 
