@@ -1,0 +1,331 @@
+"""Open-vocabulary evidence for text units: which tokens, n-grams, word endings, positions and
+kinds of context make the unit fire, each against its base rate in the same corpus — evidence
+that names what it finds in the corpus's own words, not a fixed vocabulary."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from models.exemplars import layer_exemplars
+from models.recording import activations
+from tools.context import ToolContext, ToolError
+from tools.observation import Observation
+from tools.registry import tool
+from tools.results import ToolResult
+from tools.text_common import text_unit
+
+#: A token "fires" at or above this share of the unit's peak over its top texts.
+FIRING_SHARE = 0.5
+#: Firing positions analysed at most (the strongest), and context window sizes in tokens.
+MAX_FIRING = 200
+WINDOW_BEFORE, WINDOW_AFTER = 6, 2
+
+
+class Lift(BaseModel):
+    """How much more often something appears where the unit fires than at random."""
+
+    item: str
+    count: int
+    share: float  # of firing positions
+    base_share: float  # of all positions in a random sample of the corpus
+    lift: float  # smoothed ratio share / base_share
+
+
+class FiringContext(BaseModel):
+    text: str
+    token: str
+    value: float
+    window: str  # the words around the firing token, the token in ⟦ ⟧
+
+
+class TokenEvidence(ToolResult):
+    """`token_evidence`: what the positions where a text unit fires have in common."""
+
+    unit: str
+    corpus: str
+    threshold: float
+    firing: int
+    tokens: list[Lift]
+    ngrams: list[Lift]
+    endings: list[Lift]
+    features: list[Lift]
+    contexts: list[FiringContext]
+    by_position: dict[str, float]
+    by_frequency: dict[str, float]
+
+    def headline(self) -> str:
+        tokens = ", ".join(repr(t.item) for t in self.tokens[:4]) or "no token in particular"
+        return (f"It fires ({self.firing} positions at >= {self.threshold:.3g}) most on "
+                f"{tokens}; over-represented n-grams: "
+                f"{', '.join(repr(g.item) for g in self.ngrams[:3]) or 'none'}.")
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"token": t.item, "where it fires": f"{t.share:.0%}",
+                 "at random": f"{t.base_share:.1%}", "lift": round(t.lift, 1)}
+                for t in self.tokens[:6]]
+
+
+class Cluster(BaseModel):
+    size: int
+    mean_activation: float
+    words: list[str]
+    examples: list[str]
+
+
+class ContextClusters(ToolResult):
+    """`context_clusters`: kinds of context the unit fires in (clusters of their embeddings)."""
+
+    unit: str
+    corpus: str
+    clusters: list[Cluster]
+
+    def headline(self) -> str:
+        parts = [f"{c.size} contexts about {', '.join(c.words[:4])}" for c in self.clusters]
+        return "Kinds of firing context: " + "; ".join(parts) + "."
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"contexts": c.size, "mean activation": round(c.mean_activation, 3),
+                 "characteristic words": ", ".join(c.words[:6])} for c in self.clusters]
+
+
+def _norm(token: str) -> str:
+    return token.strip().lower()
+
+
+def _word(tokens: list[str], position: int) -> str:
+    """The whole word a (sub-word) token belongs to."""
+    start = position
+    while start > 0 and tokens[start] and not tokens[start][0].isspace() and (
+            tokens[start - 1].strip() and tokens[start - 1].strip()[-1:].isalnum()):
+        start -= 1
+    end = position + 1
+    while end < len(tokens) and tokens[end] and not tokens[end][0].isspace() and (
+            tokens[end].strip()[:1].isalnum()):
+        end += 1
+    return "".join(tokens[start:end]).strip()
+
+
+def _features(tokens: list[str], position: int) -> list[str]:
+    token = tokens[position]
+    word = _word(tokens, position)
+    found = []
+    if word[:1].isupper():
+        found.append("capitalised word")
+    if len(word) > 1 and word.isupper():
+        found.append("word in capitals")
+    if any(c.isdigit() for c in token):
+        found.append("digits")
+    if token.strip() and not any(c.isalnum() for c in token):
+        found.append("punctuation")
+    if position == 0:
+        found.append("first token of the text")
+    if token[:1].isspace() or position == 0:
+        found.append("start of a word")
+    else:
+        found.append("inside a word")
+    if len(word) >= 9:
+        found.append("long word (9+ letters)")
+    return found
+
+
+def _lifts(counts: Counter, total: int, base: Counter, base_total: int, minimum: int = 2,
+           limit: int = 10) -> list[Lift]:
+    rows = []
+    for item, count in counts.items():
+        if count < minimum or not item:
+            continue
+        share = count / total
+        base_share = base.get(item, 0) / max(base_total, 1)
+        lift = (count + 0.5) / (total + 1) / ((base.get(item, 0) + 0.5) / (base_total + 1))
+        rows.append(Lift(item=item, count=count, share=round(share, 4),
+                         base_share=round(base_share, 5), lift=round(lift, 2)))
+    # rank by how much of the firing the item explains, weighted by how specific it is
+    rows.sort(key=lambda r: -(r.share * math.log(max(r.lift, 1.0)) + 1e-6 * r.count))
+    return [r for r in rows if r.lift > 1.5][:limit]
+
+
+def _firing(address: str, texts: list[str]) -> tuple[Any, float, list[tuple[int, int, float]]]:
+    acts = activations(address, texts)
+    peak = max((float(m.max()) for m in acts.maps if len(m)), default=0.0)
+    threshold = FIRING_SHARE * peak
+    positions = [(i, j, float(v)) for i, m in enumerate(acts.maps) for j, v in enumerate(m)
+                 if peak > 0 and v >= threshold]
+    positions.sort(key=lambda p: -p[2])
+    return acts, threshold, positions[:MAX_FIRING]
+
+
+def _window(tokens: list[str], position: int) -> str:
+    before = "".join(tokens[max(0, position - WINDOW_BEFORE):position])
+    after = "".join(tokens[position + 1:position + 1 + WINDOW_AFTER])
+    return re.sub(r"\s+", " ", f"{before}⟦{tokens[position].strip()}⟧{after}").strip()
+
+
+def _top_and_sample(ctx: ToolContext, unit: str, k: int) -> tuple[Any, Any, list[str],
+                                                                   list[str]]:
+    address, model, _ = text_unit(unit)
+    cache = layer_exemplars(address.model, address.layer, ctx.corpus)
+    top = [str(t) for t in cache.corpus.items(list(cache.top_indices[address.index][:k]))]
+    sample = [str(t) for t in cache.corpus.items(list(cache.sample_indices))]
+    return address, model, top, sample
+
+
+@tool("text", result=TokenEvidence)
+def token_evidence(ctx: ToolContext, unit: str,
+                   k: Annotated[int, Field(ge=4, le=32)] = 24) -> Observation:
+    """Where in its top texts the unit fires, and what those positions share against the
+    corpus's base rates: the recurring tokens, the n-grams ending at them, word endings,
+    surface features (capitals, digits, punctuation, word starts), the position in the text
+    and how common the token is. Names what it finds in the corpus's own words.
+
+    Args:
+        unit: the unit address '<model>:<layer>:<index>' of a text unit.
+        k: how many of the unit's top exemplar texts to read.
+    """
+    address, _, top, sample = _top_and_sample(ctx, unit, k)
+    acts, threshold, firing = _firing(address, top)
+    if not firing:
+        raise ToolError(f"{address} does not fire above zero on its top texts of corpus "
+                        f"{ctx.corpus!r}: nothing to describe there")
+    base = activations(address, sample)
+    base_tokens = Counter(_norm(t) for tokens in base.tokens for t in tokens)
+    base_total = sum(base_tokens.values())
+    base_ngrams: Counter = Counter()
+    base_endings: Counter = Counter()
+    base_features: Counter = Counter()
+    for tokens in base.tokens:
+        for j in range(len(tokens)):
+            base_ngrams.update(_ngrams(tokens, j))
+            base_endings[_ending(tokens, j)] += 1
+            base_features.update(_features(tokens, j))
+    counts: Counter = Counter()
+    ngrams: Counter = Counter()
+    endings: Counter = Counter()
+    features: Counter = Counter()
+    contexts = []
+    for i, j, value in firing:
+        tokens = acts.tokens[i]
+        counts[_norm(tokens[j])] += 1
+        ngrams.update(_ngrams(tokens, j))
+        endings[_ending(tokens, j)] += 1
+        features.update(_features(tokens, j))
+        if len(contexts) < 12:
+            contexts.append(FiringContext(text=top[i][:300], token=tokens[j], value=round(value, 4),
+                                          window=_window(tokens, j)))
+    total = len(firing)
+    result = TokenEvidence(
+        unit=str(address), corpus=ctx.corpus, threshold=round(threshold, 5), firing=total,
+        tokens=_lifts(counts, total, base_tokens, base_total),
+        ngrams=_lifts(ngrams, total, base_ngrams, base_total),
+        endings=_lifts(endings, total, base_endings, base_total, minimum=3, limit=6),
+        features=_lifts(features, total, base_features, base_total, minimum=3, limit=6),
+        contexts=contexts, by_position=_by_position(base), by_frequency=_by_frequency(
+            base, base_tokens))
+    lines = [result.headline()] + [f"  {c.value:.3g}: {c.window}" for c in contexts[:6]]
+    if result.endings:
+        lines.append("word endings: " + ", ".join(f"-{e.item} ({e.share:.0%} vs "
+                                                  f"{e.base_share:.1%})" for e in result.endings))
+    if result.features:
+        lines.append("features: " + ", ".join(f"{f.item} ({f.share:.0%} vs {f.base_share:.0%})"
+                                              for f in result.features))
+    return Observation("token_evidence", "\n".join(lines), result=result)
+
+
+def _ngrams(tokens: list[str], position: int) -> list[str]:
+    """The bigram and trigram ending at a position (normalised)."""
+    out = []
+    for size in (2, 3):
+        if position - size + 1 >= 0:
+            out.append(re.sub(r"\s+", " ", "".join(tokens[position - size + 1:position + 1])
+                              ).strip().lower())
+    return out
+
+
+def _ending(tokens: list[str], position: int) -> str:
+    word = re.sub(r"[^a-z]", "", _word(tokens, position).lower())
+    return word[-3:] if len(word) >= 5 else ""
+
+
+def _by_position(acts: Any) -> dict[str, float]:
+    bins: dict[str, list[float]] = {"first token": [], "tokens 2-5": [], "tokens 6-20": [],
+                                    "later tokens": []}
+    for values in acts.maps:
+        for j, value in enumerate(values):
+            key = ("first token" if j == 0 else "tokens 2-5" if j < 5 else
+                   "tokens 6-20" if j < 20 else "later tokens")
+            bins[key].append(float(value))
+    return {k: round(float(np.mean(v)), 5) for k, v in bins.items() if v}
+
+
+def _by_frequency(acts: Any, counts: Counter) -> dict[str, float]:
+    bins: dict[str, list[float]] = {"common tokens (10+ in the sample)": [],
+                                    "uncommon tokens (2-9)": [], "rare tokens (once)": []}
+    for tokens, values in zip(acts.tokens, acts.maps, strict=True):
+        for token, value in zip(tokens, values, strict=True):
+            count = counts.get(_norm(token), 0)
+            key = ("common tokens (10+ in the sample)" if count >= 10 else
+                   "uncommon tokens (2-9)" if count >= 2 else "rare tokens (once)")
+            bins[key].append(float(value))
+    return {k: round(float(np.mean(v)), 5) for k, v in bins.items() if v}
+
+
+@tool("text", result=ContextClusters)
+def context_clusters(ctx: ToolContext, unit: str,
+                     k: Annotated[int, Field(ge=4, le=32)] = 24,
+                     clusters: Annotated[int, Field(ge=1, le=6)] = 3) -> Observation:
+    """Kinds of context the unit fires in: the windows around its firing tokens in its top
+    texts, grouped by meaning (sentence embeddings, k-means), each group with its size, mean
+    activation, characteristic words (against the other groups and a random sample) and
+    examples.
+
+    Args:
+        unit: the unit address '<model>:<layer>:<index>' of a text unit.
+        k: how many of the unit's top exemplar texts to read.
+        clusters: how many groups at most.
+    """
+    from sklearn.cluster import KMeans
+
+    from models.embedding import get_embedder
+
+    address, _, top, sample = _top_and_sample(ctx, unit, k)
+    acts, _, firing = _firing(address, top)
+    if not firing:
+        raise ToolError(f"{address} does not fire above zero on its top texts")
+    firing = firing[:60]
+    windows = [_window(acts.tokens[i], j).replace("⟦", "").replace("⟧", "") for i, j, _ in firing]
+    values = np.array([v for _, _, v in firing])
+    vectors = get_embedder().embed(windows).numpy()
+    groups = max(1, min(clusters, len(windows) // 4))
+    labels = KMeans(n_clusters=groups, n_init=4, random_state=0).fit_predict(vectors)
+    base_words = Counter(w for t in sample for w in _words(t))
+    found = []
+    for g in range(groups):
+        members = [i for i in range(len(windows)) if labels[i] == g]
+        words = Counter(w for i in members for w in _words(windows[i]))
+        others = Counter(w for i in range(len(windows)) if labels[i] != g
+                         for w in _words(windows[i]))
+        scored = sorted(words, key=lambda w: -(words[w] / len(members))
+                        * math.log((words[w] + 1) / (others.get(w, 0) + base_words.get(w, 0)
+                                                     / max(len(sample), 1) + 1) + 1))
+        found.append(Cluster(size=len(members),
+                             mean_activation=round(float(values[members].mean()), 4),
+                             words=scored[:8],
+                             examples=[windows[i] for i in members[:3]]))
+    found.sort(key=lambda c: -c.size * c.mean_activation)
+    result = ContextClusters(unit=str(address), corpus=ctx.corpus, clusters=found)
+    lines = [result.headline()] + [f"  group of {c.size}: e.g. {c.examples[0]!r}" for c in found]
+    return Observation("context_clusters", "\n".join(lines), result=result)
+
+
+_STOP = frozenset("the a an and or of to in on at for with is was are were be been it its this "
+                  "that as by from he she they we you i his her their our your not no but so if "
+                  "then than there here".split())
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in _STOP]
