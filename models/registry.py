@@ -10,6 +10,7 @@ from functools import partial
 from models import loaders
 from models.base import SubjectModel
 from models.errors import UnknownModelError, choices
+from models.sae.layers import attach_cached_saes
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ for _name, (_arch, _about) in _TIMM.items():
                                        ("model.safetensors", "pytorch_model.bin"))))
 
 _REGISTRY: dict[str, ModelEntry] = {entry.name: entry for entry in _ENTRIES}
+# Run on every model right after it loads, to add layers that live outside its weights: the
+# sparse autoencoders trained or fetched for it (`python -m models.sae list`).
+_EXTENSIONS: list[Callable[[SubjectModel], None]] = [attach_cached_saes]
 _LOADED: dict[str, SubjectModel] = {}
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -109,6 +113,11 @@ _LOCKS_GUARD = threading.Lock()
 def register(entry: ModelEntry) -> None:
     """Add a model (a fine-tuned variant, a reward model, ...) under a new name."""
     _REGISTRY[entry.name] = entry
+
+
+def add_extension(extend: Callable[[SubjectModel], None]) -> None:
+    """Run `extend(model)` on every model loaded from now on (it may add layers in place)."""
+    _EXTENSIONS.append(extend)
 
 
 def entry(name: str) -> ModelEntry:
@@ -145,5 +154,8 @@ def get_model(name: str) -> SubjectModel:
         lock = _LOCKS.setdefault(name, threading.Lock())
     with lock:
         if name not in _LOADED:
-            _LOADED[name] = spec.load()
+            model = spec.load()
+            for extend in _EXTENSIONS:
+                extend(model)
+            _LOADED[name] = model
     return _LOADED[name]
