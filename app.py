@@ -7,17 +7,18 @@ WORKBENCH_RUNS, default ./runs).
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import gradio as gr
 
-from agent.policies import POLICY_NAMES
+from agent.policies import policy_names
 from app_ui import handlers
-from app_ui.runs import list_runs, runs_root
+from app_ui.runs import runs_root
+from app_ui.settings import app_settings
 
 # Agent runs at once per process; each holds a model's activations, so on CPU more would
 # only slow every run down. Models themselves are shared (one copy per process).
-AGENT_CONCURRENCY = int(os.environ.get("WORKBENCH_CONCURRENCY", "2"))
+AGENT_CONCURRENCY = app_settings().concurrency
 DEFAULT_MODEL = "synthetic-vision"
 
 
@@ -28,10 +29,11 @@ def build_demo() -> gr.Blocks:
     model = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
     layers = handlers.layer_units(model) if model else {}
     layer = next(iter(layers), None)
-    runs = list_runs()
-
     with gr.Blocks(title="Interpretability workbench") as demo:
         session = gr.State({})  # this browser session's run: its stop event and folder
+        # the browser keeps its owner id (encrypted) across reloads: its runs stay its own
+        owner = gr.BrowserState("", storage_key="workbench-owner",
+                                secret=app_settings().session_secret)
         gr.Markdown("## Interpretability workbench\nAsk a question about a unit or a model; "
                     "an agent answers by running experiments on the real model.")
         with gr.Tab("Chat"):
@@ -41,23 +43,27 @@ def build_demo() -> gr.Blocks:
                                             elem_id="model")
                     layer_box = gr.Dropdown(list(layers), value=layer, label="Layer",
                                             elem_id="layer")
-                    unit_box = gr.Number(0, precision=0, elem_id="unit-index",
+                    # no precision: a fractional index must be refused, not rounded
+                    unit_box = gr.Number(0, elem_id="unit-index",
                                          label=handlers.unit_label(layers.get(layer or "")))
                     whole_model = gr.Checkbox(False, label="Whole-model question (no unit)")
                     preset = gr.Dropdown(list(handlers.PRESETS), value=None,
                                          label="Preset questions")
                     with gr.Accordion("Policy and budgets", open=False):
-                        policy = gr.Radio(list(POLICY_NAMES), value="systematic",
+                        policy = gr.Radio(list(policy_names()), value="systematic",
                                           label="Policy", elem_id="policy")
                         with gr.Group(visible=False) as llm_group:
                             base_url = gr.Textbox(label="Base URL (OpenAI-compatible)",
                                                   placeholder="https://api.openai.com/v1")
                             llm_model = gr.Textbox(label="Backbone model name")
-                            api_key = gr.Textbox(label="API key (falls back to the server's "
-                                                 "environment)", type="password")
+                            api_key = gr.Textbox(label="API key for this URL (the server's "
+                                                 "own key is used only with the server's "
+                                                 "own endpoint)", type="password")
                         max_rounds = gr.Slider(1, 12, 6, step=1, label="Rounds", elem_id="rounds")
                         max_tool_calls = gr.Slider(1, 100, 40, step=1, label="Tool calls")
                         max_seconds = gr.Slider(30, 3600, 900, step=30, label="Seconds")
+                    share = gr.Checkbox(False, label="Share this run in the public gallery",
+                                        elem_id="share")
                 with gr.Column(scale=3):
                     question = gr.Textbox("What does this unit detect?", label="Question",
                                           elem_id="question")
@@ -71,13 +77,14 @@ def build_demo() -> gr.Blocks:
                         download = gr.File(label="Download the run (zip)")
                         final = gr.JSON(label="Final answer")
         with gr.Tab("Transcripts"):
-            gr.Markdown(f"Recorded runs under `{runs_root()}`; a replay reads the event log "
-                        "only, without loading any model.")
+            gr.Markdown("Your runs, and runs others shared in the gallery. A replay reads the "
+                        "event log only, without loading any model.")
             with gr.Row():
-                run_box = gr.Dropdown(runs, value=runs[0] if runs else None,
-                                      allow_custom_value=True, label="Run", scale=4)
+                run_box = gr.Dropdown([], value=None, allow_custom_value=True, label="Run",
+                                      scale=4, elem_id="run-box")
                 refresh_button = gr.Button("Refresh", scale=1)
                 replay_button = gr.Button("Replay", variant="primary", scale=1)
+                share_box = gr.Checkbox(False, label="Shared in the gallery", scale=1)
             replay_status = gr.Markdown("")
             replay_chat = gr.Chatbot(label="Replay", height=640,
                                      group_consecutive_messages=False)
@@ -94,26 +101,51 @@ def build_demo() -> gr.Blocks:
         ask_button.click(
             handlers.ask,
             [model_box, layer_box, unit_box, whole_model, question, policy, base_url,
-             llm_model, api_key, max_rounds, max_tool_calls, max_seconds, session],
+             llm_model, api_key, max_rounds, max_tool_calls, max_seconds, session, owner,
+             share],
             [chat, status, download, final], api_name="ask",
             concurrency_limit=AGENT_CONCURRENCY, concurrency_id="agent")
         # Stop must never wait behind the runs it is meant to stop.
         stop_button.click(handlers.stop_run, session, status, api_name="stop",
                           queue=False)
-        refresh_button.click(handlers.refresh_runs, None, run_box, api_name=False,
-                             concurrency_limit=None)
-        gr.api(handlers.recorded_runs, api_name="list_runs", concurrency_limit=None)
-        replay_button.click(handlers.replay, run_box,
+        refresh_button.click(handlers.refresh_runs, [owner, session], run_box,
+                             api_name=False, concurrency_limit=None)
+        listing = gr.JSON(visible=False)
+        gr.Button(visible=False).click(handlers.recorded_runs, [owner, session], listing,
+                                       api_name="list_runs", concurrency_limit=None)
+        replay_button.click(handlers.replay, [run_box, owner, session],
                             [replay_chat, replay_status, replay_download, replay_final],
                             api_name="replay")
+        share_box.input(handlers.set_shared, [run_box, share_box, owner, session],
+                        replay_status, api_name=False)
+        demo.load(handlers.ensure_owner, owner, owner, api_name=False).then(
+            handlers.refresh_runs, [owner, session], run_box, api_name=False)
     return demo
 
 
 def main() -> None:
     """Start the server (GRADIO_SERVER_NAME and GRADIO_SERVER_PORT are read by launch)."""
+    check_runs_root()
     demo = build_demo()
-    demo.queue(default_concurrency_limit=AGENT_CONCURRENCY)
-    demo.launch(allowed_paths=[str(runs_root())])
+    # a bounded queue: past it, gradio answers "queue is full, try again" at once
+    demo.queue(default_concurrency_limit=AGENT_CONCURRENCY,
+               max_size=app_settings().queue_size)
+    # no allowed_paths: run folders (checkpoints, other sessions' artifacts) are never served
+    # by path; the images a chat shows are copied into gradio's cache when shown
+    demo.launch()
+
+
+def check_runs_root() -> None:
+    """Refuse a transcript folder gradio cannot show images from without serving it whole."""
+    import tempfile
+
+    root = runs_root()
+    if not any(root.is_relative_to(Path(p).resolve())
+               for p in (Path.cwd(), tempfile.gettempdir())):
+        raise SystemExit(f"WORKBENCH_RUNS={root} is outside the working directory and the temp "
+                         "directory: the app could only show its images by serving the whole "
+                         "folder (checkpoints and every session's runs). Put it under one of "
+                         "them.")
 
 
 if __name__ == "__main__":

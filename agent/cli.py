@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from agent.context import Budgets
 from agent.events import Event
-from agent.policies import POLICY_NAMES
-from agent.runner import RunSpec, new_run_dir, run
+from agent.policies import policy_names
+from agent.requests import RequestError, run_spec
+from agent.runner import new_run_dir, run
 from agent.transcript import final_answer, read_config
 
 
@@ -22,7 +21,10 @@ def format_event(event: Event) -> str | None:
     if event.type == "run_started":
         return f"run started: {d['subject']} ({d['modality']}), policy {d['policy']}"
     if event.type == "run_resumed":
-        return f"run resumed from {d['run_dir']}"
+        state = "it had already finished" if d.get("finished") else "continuing"
+        return f"run resumed from {d['run_dir']} ({state})"
+    if event.type == "step_interrupted":
+        return f"   {d.get('message')}"
     if event.type == "round_started":
         return f"-- round {d['round']}"
     if event.type in ("hypothesis_proposed", "hypothesis_revised"):
@@ -50,39 +52,44 @@ def format_event(event: Event) -> str | None:
     return None
 
 
-def policy_options(args: argparse.Namespace) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Policy options from flags and environment; the API key goes to secrets, not options."""
+def policy_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Policy options from flags (the openai policy reads its endpoint and key from
+    agent.settings; the key never becomes an option)."""
     if args.policy == "openai":
-        key = os.environ.get("WORKBENCH_API_KEY") or os.environ.get("OPENAI_API_KEY") or ""
-        options = {"base_url": args.base_url or os.environ.get("WORKBENCH_BASE_URL"),
-                   "model": args.model or os.environ.get("WORKBENCH_MODEL")}
-        return {k: v for k, v in options.items() if v}, (key,)
+        options = {"base_url": args.base_url, "model": args.model}
+        return {k: v for k, v in options.items() if v}
     if args.policy == "local" and args.model:
-        return {"model": args.model}, ()
-    return {}, ()
+        return {"model": args.model}
+    return {}
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     if args.resume:
         run_dir = Path(args.resume)
-        config = read_config(run_dir)
+        try:
+            read_config(run_dir)
+        except (FileNotFoundError, ValueError) as error:
+            return _fail(f"cannot resume {str(run_dir)!r}: {error}")
         spec = None
-        options, secrets = policy_options(argparse.Namespace(**{**vars(args),
-                                                                "policy": config["policy"]}))
     else:
         if not args.unit or not args.question:
-            print("error: --unit and --question are required (or --resume RUN_DIR)",
-                  file=sys.stderr)
-            return 2
-        options, secrets = policy_options(args)
-        spec = RunSpec(question=args.question, subject=args.unit, policy=args.policy,
-                       policy_options=options,
-                       budgets=Budgets(max_rounds=args.max_rounds,
-                                       max_tool_calls=args.max_tool_calls,
-                                       max_seconds=args.max_seconds),
-                       corpus=args.corpus)
-        run_dir = new_run_dir(args.out, args.unit)
-    for event in run(spec, run_dir, resume=bool(args.resume), secrets=secrets):
+            return _fail("--unit and --question are required (or --resume RUN_DIR)")
+        try:
+            spec = run_spec(question=args.question, subject=args.unit, policy=args.policy,
+                            policy_options=policy_options(args), max_rounds=args.max_rounds,
+                            max_tool_calls=args.max_tool_calls, max_seconds=args.max_seconds,
+                            corpus=args.corpus)
+        except RequestError as error:
+            return _fail(str(error))
+        run_dir = new_run_dir(args.out, spec.subject)
+    ok = False
+    for event in run(spec, run_dir, resume=bool(args.resume)):
+        ok = event.data.get("ok", False) if event.type == "run_finished" else ok
         line = format_event(event)
         if line and not args.quiet:
             print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
@@ -90,8 +97,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**final, "run_dir": str(run_dir)}))
     else:
+        if args.resume and final:
+            # a resumed run (finished before, or finished now) ends on its answer
+            print(format_event(Event("final_answer", final)))
         print(f"transcript: {run_dir}")
-    return 0 if final else 1
+    return 0 if final and ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask a question about a unit or a model")
     ask.add_argument("--unit", help="a unit address, or a model name for model-level questions")
     ask.add_argument("--question")
-    ask.add_argument("--policy", choices=POLICY_NAMES, default="systematic")
+    ask.add_argument("--policy", choices=policy_names(), default="systematic")
     ask.add_argument("--max-rounds", type=int, default=6)
     ask.add_argument("--max-tool-calls", type=int, default=40)
     ask.add_argument("--max-seconds", type=float, default=900.0)

@@ -7,20 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from agent.policies.base import Policy
+from agent.requests import Budgets
 from tools.context import ToolContext
-
-
-@dataclass(frozen=True)
-class Budgets:
-    """Limits on one run; when one runs out the agent concludes with what it has."""
-
-    max_rounds: int = 6
-    max_tool_calls: int = 40
-    max_seconds: float = 900.0
-
-    def recursion_limit(self) -> int:
-        """LangGraph steps a run can take: five nodes a round, plus start and conclusion."""
-        return 5 * self.max_rounds + 10
 
 
 @dataclass

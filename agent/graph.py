@@ -10,16 +10,20 @@ or the user pressed stop; otherwise loop.
 from __future__ import annotations
 
 import copy
+import functools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
-from agent.events import emit
+from agent.events import counting, emit
 from agent.policies.base import PolicyEnv, ToolCall, fallback_conclusion
-from agent.state import AgentState, Hypothesis, validate_final
+from agent.replies import validate_final
+from agent.state import AgentState, ErrorCounts, Hypothesis, StopReason, no_errors
+from models.cancellation import cancel_scope
 from tools.registry import call_tool, list_tools
 
 MAX_CONSECUTIVE_ERRORS = 3
@@ -28,7 +32,7 @@ MAX_CONSECUTIVE_ERRORS = 3
 def _env(state: AgentState, ctx: RunContext) -> PolicyEnv:
     return PolicyEnv(tools=list_tools(state["modality"]),
                      policy_state=copy.deepcopy(state.get("policy_state") or {}),
-                     emit=emit, budget_left=_budget_left(state, ctx))
+                     emit=emit, budget_left=_budget_left(state, ctx), stop=ctx.stop)
 
 
 def _elapsed(state: AgentState, ctx: RunContext) -> float:
@@ -50,22 +54,42 @@ def _budget_left(state: AgentState, ctx: RunContext) -> dict[str, float]:
             "seconds": b.max_seconds - _elapsed(state, ctx)}
 
 
-def _policy_error(step: str, error: Exception, env: PolicyEnv) -> None:
-    count = env.policy_state.get("_errors", 0) + 1
-    env.policy_state["_errors"] = count
-    env.policy_state["_round_had_error"] = True
-    emit("error", step=step, message=f"{type(error).__name__}: {error}", consecutive=count)
+def _errors(state: AgentState) -> ErrorCounts:
+    return ErrorCounts(**(state.get("errors") or no_errors()))
 
 
-def _policy_ok(env: PolicyEnv) -> None:
-    env.policy_state["_errors"] = 0
+def _policy_error(step: str, error: Exception, errors: ErrorCounts) -> ErrorCounts:
+    """Count a failed policy step and report it as an event."""
+    errors = ErrorCounts(consecutive=errors["consecutive"] + 1, rounds=errors["rounds"],
+                         this_round=True)
+    emit("error", step=step, message=f"{type(error).__name__}: {error}",
+         consecutive=errors["consecutive"])
+    return errors
 
 
-def _failing(policy_state: dict[str, Any]) -> bool:
+def _policy_ok(errors: ErrorCounts) -> ErrorCounts:
+    return ErrorCounts(consecutive=0, rounds=errors["rounds"], this_round=errors["this_round"])
+
+
+def _guarded(step: str, errors: ErrorCounts, call: Any, default: Any,
+             resets: bool = True) -> tuple[Any, ErrorCounts]:
+    """Run one policy step; a failure becomes an error event and the step's default.
+
+    Args:
+        resets: a success resets the count of consecutive failures (steps that talk to a
+            backbone do; observing is usually local and says nothing about a backbone).
+    """
+    try:
+        value = call()
+    except Exception as error:  # noqa: BLE001 (a policy failure becomes an event)
+        return default, _policy_error(step, error, errors)
+    return value, (_policy_ok(errors) if resets else errors)
+
+
+def _failing(errors: ErrorCounts) -> bool:
     """Three failed steps in a row, or errors in three rounds in a row: stop trying."""
-    rounds = policy_state.get("_error_rounds", 0) + bool(policy_state.get("_round_had_error"))
-    return policy_state.get("_errors", 0) >= MAX_CONSECUTIVE_ERRORS or (
-        rounds >= MAX_CONSECUTIVE_ERRORS)
+    rounds = errors["rounds"] + int(errors["this_round"])
+    return errors["consecutive"] >= MAX_CONSECUTIVE_ERRORS or rounds >= MAX_CONSECUTIVE_ERRORS
 
 
 def _merge(hypotheses: list[Hypothesis], updates: list[Hypothesis], round_: int,
@@ -102,29 +126,22 @@ def hypothesize(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, An
     round_ = state.get("round", 0) + 1
     emit("round_started", round=round_, budget_left=_budget_left(state, ctx))
     env = _env(state, ctx)
-    ps = env.policy_state
-    ps["_error_rounds"] = ps.get("_error_rounds", 0) + 1 if ps.get("_round_had_error") else 0
-    ps["_round_had_error"] = False
+    before = _errors(state)
+    errors = ErrorCounts(consecutive=before["consecutive"],
+                         rounds=before["rounds"] + 1 if before["this_round"] else 0,
+                         this_round=False)
     state = {**state, "round": round_}
-    try:
-        updates = ctx.policy.hypothesize(state, env)
-        _policy_ok(env)
-    except Exception as error:  # noqa: BLE001 (a policy failure becomes an event)
-        _policy_error("hypothesize", error, env)
-        updates = []
+    updates, errors = _guarded("hypothesize", errors,
+                               lambda: ctx.policy.hypothesize(state, env), [])
     return {"round": round_, "policy_state": env.policy_state, "elapsed_s": _tick(state, ctx),
+            "errors": errors,
             "hypotheses": _merge(state.get("hypotheses", []), updates, round_, True)}
 
 
 def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     env = _env(state, ctx)
-    try:
-        calls = ctx.policy.plan(state, env)
-        _policy_ok(env)
-    except Exception as error:  # noqa: BLE001
-        _policy_error("plan", error, env)
-        calls = []
+    calls, errors = _guarded("plan", _errors(state), lambda: ctx.policy.plan(state, env), [])
     experiments = list(state.get("experiments", []))
     tool_calls = state.get("tool_calls", 0)
     hypotheses = [dict(h) for h in state.get("hypotheses", [])]
@@ -141,7 +158,8 @@ def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         exp_id = f"E{len(experiments) + 1}"
         emit("tool_called", experiment=exp_id, tool=call.tool, arguments=call.arguments,
              rationale=call.rationale, hypotheses=call.hypotheses, round=state["round"])
-        observation = call_tool(call.tool, state["modality"], call.arguments, ctx.tools)
+        with cancel_scope(ctx.stop):  # Stop cuts a long tool short between batches
+            observation = call_tool(call.tool, state["modality"], call.arguments, ctx.tools)
         tool_calls += 1
         record = {"id": exp_id, "round": state["round"], "tool": call.tool,
                   "arguments": call.arguments, "rationale": call.rationale,
@@ -157,32 +175,24 @@ def experiment(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
             if h["id"] in call.hypotheses and exp_id not in h.get("experiments", []):
                 h["experiments"] = [*h.get("experiments", []), exp_id]
     return {"experiments": experiments, "tool_calls": tool_calls, "hypotheses": hypotheses,
-            "policy_state": env.policy_state, "elapsed_s": _tick(state, ctx)}
+            "policy_state": env.policy_state, "elapsed_s": _tick(state, ctx), "errors": errors}
 
 
 def observe(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     env = _env(state, ctx)
     new = [e for e in state.get("experiments", []) if e.get("round") == state["round"]]
-    try:
-        # success here says nothing about a backbone (observing is usually local), so it does
-        # not reset the count of consecutive failures
-        ctx.policy.observe(state, new, env)
-    except Exception as error:  # noqa: BLE001
-        _policy_error("observe", error, env)
-    return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx)}
+    _, errors = _guarded("observe", _errors(state),
+                         lambda: ctx.policy.observe(state, new, env), None, resets=False)
+    return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx), "errors": errors}
 
 
 def revise(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     env = _env(state, ctx)
-    try:
-        updates = ctx.policy.revise(state, env)
-        _policy_ok(env)
-    except Exception as error:  # noqa: BLE001
-        _policy_error("revise", error, env)
-        updates = []
-    return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx),
+    updates, errors = _guarded("revise", _errors(state), lambda: ctx.policy.revise(state, env),
+                               [])
+    return {"policy_state": env.policy_state, "elapsed_s": _tick(state, ctx), "errors": errors,
             "hypotheses": _merge(state.get("hypotheses", []), updates, state["round"], False)}
 
 
@@ -190,7 +200,7 @@ def route(state: AgentState, runtime: Runtime[RunContext]) -> str:
     ctx = runtime.context
     if ctx.stop.is_set():
         return "conclude"
-    if _failing(state.get("policy_state") or {}):
+    if _failing(_errors(state)):
         return "conclude"
     left = _budget_left(state, ctx)
     if min(left.values()) <= 0:
@@ -205,54 +215,71 @@ def route(state: AgentState, runtime: Runtime[RunContext]) -> str:
     return "hypothesize"
 
 
-def _stop_reason(state: AgentState, ctx: RunContext) -> str:
+def _stop_reason(state: AgentState, ctx: RunContext) -> StopReason:
     if ctx.stop.is_set():
-        return "stopped by the user"
-    if _failing(state.get("policy_state") or {}):
-        return f"{MAX_CONSECUTIVE_ERRORS} policy errors in a row (backbone outage?)"
+        return StopReason(kind="user", detail="stopped by the user")
+    if _failing(_errors(state)):
+        return StopReason(kind="failing", detail=f"{MAX_CONSECUTIVE_ERRORS} policy errors in "
+                                                 f"a row (backbone outage?)")
     left = _budget_left(state, ctx)
     spent = [name for name, value in left.items() if value <= 0]
     if spent:
         b = ctx.budgets
         limits = {"rounds": b.max_rounds, "tool_calls": b.max_tool_calls,
                   "seconds": b.max_seconds}
-        return "budget exhausted: " + ", ".join(f"{n} ({limits[n]:g})" for n in spent)
-    return "the policy judged the evidence sufficient"
+        return StopReason(kind="budget", detail="budget exhausted: " + ", ".join(
+            f"{n} ({limits[n]:g})" for n in spent))
+    return StopReason(kind="policy", detail="the policy judged the evidence sufficient")
 
 
 def conclude(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    reason = _stop_reason(state, ctx)
-    if reason.startswith("budget"):
+    stop = _stop_reason(state, ctx)
+    reason = stop["detail"]
+    if stop["kind"] == "budget":
         emit("budget_exhausted", reason=reason)
     env = _env(state, ctx)
+    errors = _errors(state)
     try:
         raw = ctx.policy.conclude(state, env, reason)
         final = validate_final({**raw, "stop_reason": raw.get("stop_reason") or reason})
     except Exception as error:  # noqa: BLE001
-        _policy_error("conclude", error, env)
+        errors = _policy_error("conclude", error, errors)
         final = validate_final(fallback_conclusion(state, reason))
-    final["stop_reason"] = reason if not final.get("stop_reason") else final["stop_reason"]
+    final["stop_reason"] = final.get("stop_reason") or reason
     final["question"] = state["question"]
     final["subject"] = state["subject"]
     final["hypotheses"] = final.get("hypotheses") or [
         {k: h.get(k) for k in ("id", "statement", "status", "confidence", "experiments")}
         for h in state.get("hypotheses", [])]
-    if "budget" in reason and "budget" not in final["description"]:
+    if stop["kind"] == "budget" and "budget" not in final["description"]:
         final["description"] += f" (concluded early: {reason})"
     emit("final_answer", **final)
-    return {"final": final, "stop_reason": reason, "policy_state": env.policy_state,
+    return {"final": final, "stop": stop, "policy_state": env.policy_state, "errors": errors,
             "elapsed_s": _tick(state, ctx)}
+
+
+def counted(node: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A node that also checkpoints how many events the graph has emitted so far, so that a
+    resumed run can tell the events of a step a crash cut short from the committed ones."""
+
+    @functools.wraps(node)
+    def run(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        with counting() as counter:
+            update = node(state, runtime)
+        return {**update, "emitted": state.get("emitted", 0) + counter[0]}
+
+    return run
 
 
 def build_graph() -> StateGraph:
     """The uncompiled graph; compile it with a checkpointer to run."""
     graph = StateGraph(AgentState, context_schema=RunContext)
-    graph.add_node("hypothesize", hypothesize)
-    graph.add_node("experiment", experiment)
-    graph.add_node("observe", observe)
-    graph.add_node("revise", revise)
-    graph.add_node("conclude", conclude)
+    graph.add_node("hypothesize", counted(hypothesize))
+    graph.add_node("experiment", counted(experiment))
+    graph.add_node("observe", counted(observe))
+    graph.add_node("revise", counted(revise))
+    graph.add_node("conclude", counted(conclude))
     graph.add_edge(START, "hypothesize")
     graph.add_edge("hypothesize", "experiment")
     graph.add_edge("experiment", "observe")

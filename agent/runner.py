@@ -8,45 +8,24 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.context import Budgets, RunContext
+from agent.context import RunContext
 from agent.events import Event
 from agent.graph import build_graph
 from agent.policies.base import Policy, fallback_conclusion
-from agent.state import initial_state, validate_final
+from agent.replies import validate_final
+from agent.requests import RunSpec
+from agent.state import initial_state
 from agent.transcript import (
     CHECKPOINT_FILE,
     TranscriptWriter,
     read_config,
+    read_events,
     write_config,
 )
 from tools.context import ToolContext
-
-
-@dataclass
-class RunSpec:
-    """What to ask, about what, with which policy and budgets."""
-
-    question: str
-    subject: str  # a unit address, or a model name for model-level questions
-    policy: str = "systematic"
-    policy_options: dict[str, Any] = field(default_factory=dict)
-    budgets: Budgets = field(default_factory=Budgets)
-    corpus: str = "default"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "subject": self.subject, "policy": self.policy,
-                "policy_options": self.policy_options, "budgets": asdict(self.budgets),
-                "corpus": self.corpus}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunSpec:
-        return cls(question=data["question"], subject=data["subject"], policy=data["policy"],
-                   policy_options=data.get("policy_options") or {},
-                   budgets=Budgets(**data.get("budgets", {})), corpus=data.get("corpus", "default"))
 
 
 def describe_subject(subject: str) -> tuple[str, str]:
@@ -61,6 +40,14 @@ def describe_subject(subject: str) -> tuple[str, str]:
         return "unit", model.modality
     found = entry(subject)
     return "model", get_model(found.name).modality
+
+
+def _interrupted_events(run_dir: Path, committed: int) -> list[int]:
+    """Seqs of graph events written after the last checkpoint (by a step a crash cut short)."""
+    events = list(read_events(run_dir))
+    void = {seq for e in events if e.type == "step_interrupted" for seq in e.data.get("seqs", [])}
+    graph_events = [e.seq for e in events if e.source == "graph" and e.seq not in void]
+    return graph_events[committed:]
 
 
 def new_run_dir(out: Path | str, subject: str) -> Path:
@@ -98,6 +85,7 @@ def run(
     run_id = run_dir.name
     policy = policy or make_policy(spec.policy, spec.policy_options)
     stop = stop or threading.Event()
+    secrets = tuple(dict.fromkeys((*secrets, *policy.secrets())))
     with TranscriptWriter(run_dir, secrets=secrets) as writer:
 
         def record(event: Event) -> Event:
@@ -126,7 +114,6 @@ def run(
             graph_input: Any = initial_state(run_id, spec.question, spec.subject, kind,
                                              modality)
         else:
-            yield record(Event("run_resumed", {"run_dir": str(run_dir)}))
             graph_input = None
         tools = ToolContext(run_dir, corpus=spec.corpus)
         context = RunContext(policy=policy, tools=tools, budgets=spec.budgets, stop=stop)
@@ -134,7 +121,20 @@ def run(
                   "recursion_limit": spec.budgets.recursion_limit()}
         with SqliteSaver.from_conn_string(str(run_dir / CHECKPOINT_FILE)) as checkpointer:
             app = build_graph().compile(checkpointer=checkpointer)
-            finished = False
+            saved = app.get_state(config)
+            if resume:
+                yield record(Event("run_resumed", {
+                    "run_dir": str(run_dir), "finished": not saved.next,
+                    "next": list(saved.next)}))
+                interrupted = _interrupted_events(run_dir, (saved.values or {}).get("emitted", 0))
+                if interrupted:
+                    yield record(Event("step_interrupted", {
+                        "seqs": interrupted, "next": list(saved.next),
+                        "message": f"a crash cut the step {', '.join(saved.next) or ''} short; "
+                                   f"its {len(interrupted)} event(s) do not count and the step "
+                                   "runs again"}))
+            # a resumed run that had already concluded is finished as it stands
+            finished = bool(resume and not saved.next)
             try:
                 for chunk in app.stream(graph_input, config, context=context,
                                         stream_mode="custom"):

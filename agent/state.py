@@ -52,6 +52,30 @@ class FinalAnswer(TypedDict, total=False):
     subject: str
 
 
+class ErrorCounts(TypedDict):
+    """The graph's own count of policy failures (a policy never touches it).
+
+    Attributes:
+        consecutive: failed steps in a row (reset by a step that talked to the backbone).
+        rounds: rounds in a row that had an error.
+        this_round: whether the current round had one.
+    """
+
+    consecutive: int
+    rounds: int
+    this_round: bool
+
+
+StopKind = Literal["user", "failing", "budget", "policy", "error"]
+
+
+class StopReason(TypedDict):
+    """Why a run concluded: a kind the code tests, and words for people."""
+
+    kind: StopKind
+    detail: str
+
+
 class AgentState(TypedDict, total=False):
     run_id: str
     question: str
@@ -64,38 +88,20 @@ class AgentState(TypedDict, total=False):
     pending: list[dict[str, Any]]  # planned tool calls for this round
     tool_calls: int
     elapsed_s: float  # wall time used by earlier sessions of this run (resume adds to it)
-    stop_reason: str | None
+    emitted: int  # events the graph's completed steps emitted (tells a resume what counts)
+    errors: ErrorCounts
+    stop: StopReason | None
     policy_state: dict[str, Any]  # the policy's private JSON scratchpad (LLM messages, stats)
     final: FinalAnswer | None
+
+
+def no_errors() -> ErrorCounts:
+    return ErrorCounts(consecutive=0, rounds=0, this_round=False)
 
 
 def initial_state(run_id: str, question: str, subject: str, subject_kind: str,
                   modality: str) -> AgentState:
     return AgentState(run_id=run_id, question=question, subject=subject,
                       subject_kind=subject_kind, modality=modality, round=0, hypotheses=[],
-                      experiments=[], pending=[], tool_calls=0, elapsed_s=0.0,
-                      stop_reason=None, policy_state={}, final=None)
-
-
-FINAL_KEYS = ("description", "label", "confidence", "evidence")
-
-
-def validate_final(final: dict[str, Any]) -> FinalAnswer:
-    """Coerce a policy's conclusion into the fixed shape (a clear error if it cannot be)."""
-    missing = [k for k in ("description", "label") if not final.get(k)]
-    if missing:
-        raise ValueError(f"a final answer needs {', '.join(missing)}")
-    confidence = float(final.get("confidence", 0.0))
-    evidence = final.get("evidence") or []
-    if not isinstance(evidence, list):
-        evidence = [evidence]
-    return FinalAnswer(
-        description=str(final["description"]).strip(),
-        label=str(final["label"]).strip()[:80],
-        confidence=min(max(confidence, 0.0), 1.0),
-        evidence=[e if isinstance(e, dict) else {"finding": str(e)} for e in evidence],
-        hypotheses=list(final.get("hypotheses") or []),
-        stop_reason=str(final.get("stop_reason") or ""),
-        question=str(final.get("question") or ""),
-        subject=str(final.get("subject") or ""),
-    )
+                      experiments=[], pending=[], tool_calls=0, elapsed_s=0.0, emitted=0,
+                      errors=no_errors(), stop=None, policy_state={}, final=None)

@@ -16,7 +16,10 @@ EVENTS_FILE = "events.jsonl"
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoints.sqlite"
 
-_SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.I)
+# Field names that hold secrets ("api_key", "access_token", "password", ...); counts such as
+# "prompt_tokens" are not secrets and stay.
+_SECRET_KEYS = re.compile(r"(api[_-]?key|secret|password|passwd|authorization|(^|_)token$|"
+                          r"^bearer$|^cookie$)", re.I)
 
 
 def scrub(value: Any) -> Any:
@@ -41,20 +44,28 @@ class TranscriptWriter:
         self.path = self.run_dir / EVENTS_FILE
         self._secrets = tuple(s for s in secrets if s)
         self._lock = threading.Lock()
-        self._seq = sum(1 for _ in read_events(self.run_dir)) if self.path.exists() else 0
+        if self.path.exists():
+            _drop_torn_tail(self.path)
+        self._seq = max((e.seq for e in read_events(self.run_dir)), default=0)
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
 
+    def redact(self, event: Event) -> Event:
+        """The event as every consumer sees it: secret-named fields and keys removed."""
+        line = json.dumps(scrub(event.to_json()), default=str)
+        for secret in self._secrets:  # a key echoed in an error message goes too
+            line = line.replace(secret, "[redacted]")
+        return Event.from_json(json.loads(line))
+
     def write(self, event: Event) -> Event:
+        """Append the event (numbered, redacted) and return it as it was written."""
         with self._lock:
             self._seq += 1
             event.seq = self._seq
-            line = json.dumps(scrub(event.to_json()), default=str)
-            for secret in self._secrets:  # belt and braces: a key never reaches the disk
-                line = line.replace(secret, "[redacted]")
-            self._file.write(line + "\n")
+            written = self.redact(event)
+            self._file.write(json.dumps(written.to_json(), default=str) + "\n")
             self._file.flush()
             os.fsync(self._file.fileno())
-        return event
+        return written
 
     def close(self) -> None:
         with self._lock:
@@ -66,6 +77,26 @@ class TranscriptWriter:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line that a crash left unfinished, so the next event starts a fresh line."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
+def interrupted_seqs(events: list[Event]) -> set[int]:
+    """Sequence numbers of events that belong to steps a crash cut short."""
+    return {seq for e in events if e.type == "step_interrupted" for seq in e.data.get("seqs", [])}
+
+
+def committed_events(run_dir: Path | str) -> list[Event]:
+    """The run's events without those of interrupted steps (what replays and scores read)."""
+    events = list(read_events(run_dir))
+    void = interrupted_seqs(events)
+    return [e for e in events if e.seq not in void]
 
 
 def read_events(run_dir: Path | str) -> Iterator[Event]:
@@ -106,7 +137,7 @@ def read_config(run_dir: Path | str) -> dict[str, Any]:
 def final_answer(run_dir: Path | str) -> dict[str, Any] | None:
     """The run's final answer, if it reached one."""
     found = None
-    for event in read_events(run_dir):
+    for event in committed_events(run_dir):
         if event.type == "final_answer":
             found = event.data
     return found

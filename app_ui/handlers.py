@@ -3,7 +3,6 @@ replay. They only consume the agent's event stream; no experiment logic lives he
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -13,13 +12,24 @@ from typing import Any
 
 import gradio as gr
 
-from agent.context import Budgets
 from agent.events import Event
-from agent.policies import POLICY_NAMES, Policy, make_policy
-from agent.runner import RunSpec, new_run_dir, run
-from agent.transcript import read_events
+from agent.policies import Policy, make_policy, policy_names
+from agent.requests import RequestError, RunSpec, run_spec
+from agent.runner import new_run_dir, run
+from agent.transcript import committed_events
 from app_ui.render import ChatRenderer, render_events
-from app_ui.runs import RunPathError, list_runs, resolve_run, runs_root, zip_run
+from app_ui.runs import (
+    RunPathError,
+    check_owner,
+    list_runs,
+    new_owner,
+    read_access,
+    resolve_run,
+    runs_root,
+    write_access,
+    zip_run,
+)
+from app_ui.settings import app_settings
 
 try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
     import spaces
@@ -40,8 +50,6 @@ PRESETS: dict[str, bool] = {  # question -> whole-model question?
     "Is this classifier biased by the background for class X?": True,
     "Which inputs make this model say 'Paris'?": True,
 }
-API_KEY_ENVS = ("WORKBENCH_API_KEY", "OPENAI_API_KEY")
-_ENV_LOCK = threading.Lock()  # the key is in the environment only while one policy is built
 _TICK_S = 1.0  # how often the status line refreshes while a step runs
 _DONE = object()
 
@@ -130,42 +138,23 @@ def validate_subject(model: str, layer: str | None, index: float | int | None,
 
 
 def policy_options(policy: str, base_url: str, llm_model: str) -> dict[str, Any]:
-    """JSON options for a policy from the UI fields (and the environment for openai)."""
+    """JSON options for a policy from the UI fields (the environment's endpoint is the
+    openai policy's default, read by agent.settings)."""
     if policy == "openai":
-        options = {"base_url": base_url or os.environ.get("WORKBENCH_BASE_URL"),
-                   "model": llm_model or os.environ.get("WORKBENCH_MODEL")}
+        options = {"base_url": (base_url or "").strip(), "model": (llm_model or "").strip()}
         return {k: v for k, v in options.items() if v}
     if policy == "local" and llm_model:
-        return {"model": llm_model}
+        return {"model": llm_model.strip()}
     return {}
 
 
 def build_policy(name: str, options: dict[str, Any], api_key: str = "") -> Policy:
-    """Build the policy; a typed API key is in the environment only while it is built.
+    """Build the policy with this session's typed key, if any (no environment is touched).
 
-    The openai policy reads its key from WORKBENCH_API_KEY / OPENAI_API_KEY when it builds its
-    client; without a typed key the server's environment is used as it is.
+    A typed key goes to the typed endpoint; without one, the server's key is used only for
+    the server's own endpoint (agent.settings.backbone_key_for), never for a typed URL.
     """
-    if not api_key:
-        return make_policy(name, options)
-    with _ENV_LOCK:
-        saved = {env: os.environ.get(env) for env in API_KEY_ENVS}
-        try:
-            for env in API_KEY_ENVS:
-                os.environ[env] = api_key
-            policy = make_policy(name, options)
-            # The openai policy reads the key when it builds its client (no request is sent),
-            # so build it now, while this session's key and no other is in the environment.
-            client = getattr(policy, "client", None)
-            if callable(client):
-                client()
-            return policy
-        finally:
-            for env, value in saved.items():
-                if value is None:
-                    os.environ.pop(env, None)
-                else:
-                    os.environ[env] = value
+    return make_policy(name, options, api_key=(api_key or "").strip() or None)
 
 
 @gpu(duration=600)
@@ -175,10 +164,40 @@ def run_agent(spec: RunSpec, run_dir: Path, policy: Policy, stop: threading.Even
     yield from run(spec, run_dir, policy=policy, stop=stop, secrets=secrets)
 
 
+class RunSlots:
+    """The process's run slots: a run holds one from start to its real end, so a run whose
+    page was closed counts against the limit until it has actually stopped."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    def acquire(self, wait: float) -> bool:
+        return self._semaphore.acquire(timeout=wait)
+
+    def release(self) -> None:
+        self._semaphore.release()
+
+
+_SLOTS: RunSlots | None = None
+_SLOTS_LOCK = threading.Lock()
+
+
+def run_slots() -> RunSlots:
+    """The process-wide slots, sized by WORKBENCH_CONCURRENCY."""
+    global _SLOTS
+    with _SLOTS_LOCK:
+        if _SLOTS is None:
+            _SLOTS = RunSlots(app_settings().concurrency)
+        return _SLOTS
+
+
 def _events_in_background(events: Iterator[Event], stop: threading.Event,
-                          tick: float = _TICK_S) -> Iterator[Event | None]:
+                          tick: float = _TICK_S,
+                          slots: RunSlots | None = None) -> Iterator[Event | None]:
     """Drain `events` on a worker thread; yield each event, or None every `tick` seconds
-    of silence so the caller can refresh a progress line. Closing the iterator stops the run.
+    of silence so the caller can refresh a progress line. Closing the iterator stops the run;
+    the worker releases its slot (if it holds one) only when the run has really ended.
     """
     inbox: queue.Queue[Any] = queue.Queue()
 
@@ -189,6 +208,8 @@ def _events_in_background(events: Iterator[Event], stop: threading.Event,
         except BaseException as error:  # noqa: BLE001 (handed to the consumer thread)
             inbox.put(error)
         finally:
+            if slots is not None:
+                slots.release()
             inbox.put(_DONE)
 
     worker = threading.Thread(target=pump, name="agent-run", daemon=True)
@@ -209,9 +230,13 @@ def _events_in_background(events: Iterator[Event], stop: threading.Event,
         stop.set()  # a closed page or cancelled request ends the run: the agent concludes
 
 
-def _progress(renderer: ChatRenderer, model: str, since: float) -> str:
+def _progress(renderer: ChatRenderer, model: str, since: float,
+              stop: threading.Event | None = None) -> str:
     """The status line while the agent works, with the time spent on the current step."""
     waited = time.monotonic() - since
+    if stop is not None and stop.is_set():
+        return (f"Stopping: the agent concludes with what it has… ({renderer.status or 'starting'}"
+                f", {waited:.0f} s)")
     if not renderer.messages:
         return (f"Loading {model} and preparing the run… {waited:.0f} s "
                 "(the first use of a model loads it once for everyone)")
@@ -227,49 +252,68 @@ def ask(model: str, layer: str | None, unit_index: float | None, whole_model: bo
         question: str, policy: str = "systematic", base_url: str = "", llm_model: str = "",
         api_key: str = "", max_rounds: float = 6, max_tool_calls: float = 40,
         max_seconds: float = 900, session: dict[str, Any] | None = None,
-        ) -> Iterator[ChatOutputs]:
+        owner: str | None = None, share: bool = False) -> Iterator[ChatOutputs]:
     """Start a run and stream it into the chat.
+
+    Args:
+        owner: the browser session's owner id (its runs are private to it).
+        share: put the run in the shared gallery, visible to every session.
 
     Yields:
         (chat messages, status line, zip of the run or None, final answer or None).
     """
     session = session if session is not None else {}
-    question = (question or "").strip()
+    owner = session_owner(owner, session)
     try:
-        if not question:
+        if not (question or "").strip():
             raise ValueError("Type a question or pick a preset.")
-        if policy not in POLICY_NAMES:
-            raise ValueError(f"Unknown policy {policy!r}; choose one of {POLICY_NAMES}.")
         subject = validate_subject(model, layer, unit_index, whole_model)
-        spec = RunSpec(question=question, subject=subject, policy=policy,
-                       policy_options=policy_options(policy, base_url, llm_model),
-                       budgets=Budgets(max_rounds=int(max_rounds),
-                                       max_tool_calls=int(max_tool_calls),
-                                       max_seconds=float(max_seconds)))
-        key = api_key or next(filter(None, map(os.environ.get, API_KEY_ENVS)), "")
-        agent_policy = build_policy(policy, spec.policy_options, api_key)
-    except Exception as error:  # noqa: BLE001 (a bad request is a message, not a crash)
+        spec = run_spec(question=question, subject=subject, policy=policy,
+                        policy_options=policy_options(policy, base_url, llm_model),
+                        max_rounds=_whole(max_rounds, "rounds"),
+                        max_tool_calls=_whole(max_tool_calls, "tool calls"),
+                        max_seconds=float(max_seconds))
+        if spec.policy not in policy_names():
+            raise ValueError(f"Unknown policy {policy!r}; choose one of {policy_names()}.")
+        agent_policy = build_policy(spec.policy, spec.policy_options, api_key)
+    except (ValueError, TypeError, RequestError) as error:
         yield [], f"Error: {error}", None, None
         return
+    except Exception as error:  # noqa: BLE001 (a bad request is a message, not a crash)
+        yield [], f"Error: {type(error).__name__}: {error}", None, None
+        return
+    slots = run_slots()
+    if not slots.acquire(app_settings().slot_wait):
+        busy = f"Busy: all {slots.size} run slots are in use. Try again in a minute."
+        yield [], busy, None, None
+        return
     run_dir = new_run_dir(runs_root(), subject)
+    write_access(run_dir, owner, share)
     stop = threading.Event()
-    session.update(stop=stop, run_dir=str(run_dir))
+    session.update(stop=stop, run_dir=str(run_dir), owner=owner)
     renderer = ChatRenderer(run_dir)
-    secrets = (key,) if key and policy == "openai" else ()
-    events = run_agent(spec, run_dir, agent_policy, stop, secrets)
+    events = run_agent(spec, run_dir, agent_policy, stop, agent_policy.secrets())
     since = time.monotonic()
     try:
-        for event in _events_in_background(events, stop):
+        for event in _events_in_background(events, stop, slots=slots):
             if event is None:
-                yield renderer.messages, _progress(renderer, model, since), None, None
+                yield renderer.messages, _progress(renderer, model, since, stop), None, None
                 continue
             renderer.feed(event)
             since = time.monotonic()
-            yield renderer.messages, _progress(renderer, model, since), None, None
+            yield renderer.messages, _progress(renderer, model, since, stop), None, None
     except Exception as error:  # noqa: BLE001 (the run failed outside the agent's own guard)
         renderer.status = f"Error: the run failed: {type(error).__name__}: {error}"
     yield (renderer.messages, f"{renderer.status} · transcript `{run_dir.name}`",
            str(zip_run(run_dir)), renderer.final)
+
+
+def _whole(value: Any, what: str) -> int:
+    """A whole number from a form field, or a ValueError that says so."""
+    number = float(value)
+    if number != int(number):
+        raise ValueError(f"The number of {what} must be a whole number, got {value}.")
+    return int(number)
 
 
 def stop_run(session: dict[str, Any] | None) -> str:
@@ -281,27 +325,56 @@ def stop_run(session: dict[str, Any] | None) -> str:
     return "Stopping: the agent concludes with what it has…"
 
 
-def recorded_runs() -> list[str]:
-    """Names of the recorded runs under the transcript directory, newest first."""
-    return list_runs()
+def session_owner(owner: str | None, session: dict[str, Any] | None) -> str:
+    """The session's owner id: the browser's (kept across reloads), else one made for this
+    session (API clients), remembered in the session."""
+    session = session if session is not None else {}
+    found = check_owner(owner) or check_owner(session.get("owner")) or new_owner()
+    session["owner"] = found
+    return found
 
 
-def refresh_runs() -> dict[str, Any]:
-    """The recorded runs for the Transcripts tab's dropdown, newest first."""
-    runs = list_runs()
+def ensure_owner(owner: str | None) -> str:
+    """This browser's owner id: the one it keeps, or a fresh one on its first visit."""
+    return check_owner(owner) or new_owner()
+
+
+def recorded_runs(owner: str | None = None, session: dict[str, Any] | None = None
+                  ) -> list[str]:
+    """Names of the runs this session may see (its own and shared ones), newest first."""
+    return list_runs(owner=session_owner(owner, session))
+
+
+def refresh_runs(owner: str | None = None, session: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """The runs for the Transcripts tab's dropdown, newest first."""
+    runs = recorded_runs(owner, session)
     return gr.update(choices=runs, value=runs[0] if runs else None)
 
 
-def replay(run_name: str) -> ChatOutputs:
-    """Render a recorded run from its event log only (no model is loaded).
+def set_shared(run_name: str, shared: bool, owner: str | None = None,
+               session: dict[str, Any] | None = None) -> str:
+    """Share one of this session's runs in the gallery, or take it back."""
+    try:
+        run_dir = resolve_run(run_name, owner=session_owner(owner, session),
+                              require_owner=True)
+    except RunPathError as error:
+        return f"Error: {error}"
+    write_access(run_dir, read_access(run_dir)["owner"], shared)
+    return f"`{run_dir.name}` is {'shared in the gallery' if shared else 'private again'}."
+
+
+def replay(run_name: str, owner: str | None = None,
+           session: dict[str, Any] | None = None) -> ChatOutputs:
+    """Render a recorded run (this session's, or a shared one) from its event log only.
 
     Returns:
         (chat messages, status line, zip of the run or None, final answer or None).
     """
     try:
-        run_dir = resolve_run(run_name)
+        run_dir = resolve_run(run_name, owner=session_owner(owner, session))
     except RunPathError as error:
         return [], f"Error: {error}", None, None
-    renderer = render_events(read_events(run_dir), run_dir)
+    renderer = render_events(committed_events(run_dir), run_dir)
     return (renderer.messages, f"Replay of `{run_dir.name}`: {renderer.status}",
             str(zip_run(run_dir)), renderer.final)

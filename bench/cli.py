@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
-
-def _emit(data: Any, as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        print(json.dumps(data))
-    else:
-        print("\n".join(lines))
+from bench.requests import bench_request, check_workers
+from models.console import command, emit
 
 
 def cmd_suites(args: argparse.Namespace) -> int:
     from bench.suites import list_suites
 
     rows = list_suites()
-    _emit(rows, args.json, [f"{r['name']:<18} {r['modality']:<7} {r['size']:>4} units  "
+    emit(rows, args.json, [f"{r['name']:<18} {r['modality']:<7} {r['size']:>4} units  "
                             f"{'ground truth' if r['ground_truth'] else 'no ground truth'}  "
                             f"{r['compositions'] or ''}" for r in rows])
     return 0
@@ -29,25 +23,26 @@ def cmd_suites(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import run_suite
 
-    options = json.loads(args.policy_options) if args.policy_options else {}
+    request = bench_request(suite=args.suite, policy=args.policy, limit=args.limit,
+                            policy_options=args.policy_options or {}, workers=args.workers)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    summary = run_suite(args.suite, args.policy, args.out, limit=args.limit,
-                        workers=args.workers, options=options, progress=progress,
-                        protocols=not args.judge_only)
-    _emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
+    summary = run_suite(request.suite, request.policy, args.out, limit=request.limit,
+                        workers=request.workers, options=request.policy_options,
+                        progress=progress, protocols=not args.judge_only)
+    emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from bench.runner import score_dir
 
-    summary = score_dir(args.run_dir, workers=args.workers, suite_name=args.suite,
+    summary = score_dir(args.run_dir, workers=check_workers(args.workers), suite_name=args.suite,
                         protocols=not args.judge_only,
                         use_llm=True if args.llm_judge else None)
-    _emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
+    emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
     return 0
 
 
@@ -56,7 +51,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = args.out or args.dirs[0]
     paths = write_report(args.dirs, out)
-    _emit(paths, args.json, [Path(paths["markdown"]).read_text(), f"plot: {paths['plot']}"])
+    emit(paths, args.json, [Path(paths["markdown"]).read_text(), f"plot: {paths['plot']}"])
     return 0
 
 
@@ -64,17 +59,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
 
     result = calibrate(load_calibration())
-    _emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
+    emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("suites", help="the built-in suites and their sizes")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_suites)
-    p = sub.add_parser("run", help="run a policy over a suite (resumes), then score it")
+    command(sub, "suites", "the built-in suites and their sizes", cmd_suites)
+    p = command(sub, "run", "run a policy over a suite (resumes), then score it", cmd_run)
     p.add_argument("--suite", required=True, help="a built-in suite or a .json/.yaml file")
     p.add_argument("--policy", default="systematic",
                    help="systematic, local or openai (scripted: tests of mechanics only)")
@@ -84,9 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the output folder (run folders go under it)")
     p.add_argument("--judge-only", action="store_true",
                    help="score with the ground-truth judge only (skip the unit protocols)")
-    p.add_argument("--json", action="store_true", help="end with one JSON line: the summary")
-    p.set_defaults(run=cmd_run)
-    p = sub.add_parser("score", help="rescore recorded runs without running the agent")
+    p = command(sub, "score", "rescore recorded runs without running the agent", cmd_score)
     p.add_argument("run_dir")
     p.add_argument("--suite", help="the suite (default: from the folder's bench.json)")
     p.add_argument("--workers", type=int, default=1)
@@ -94,16 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only the ground-truth judge (no model is loaded)")
     p.add_argument("--llm-judge", action="store_true",
                    help="use the configured OpenAI-compatible backbone as the judge")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_score)
-    p = sub.add_parser("report", help="Markdown table and PNG plot comparing output folders")
+    p = command(sub, "report", "Markdown table and PNG plot comparing output folders",
+                cmd_report)
     p.add_argument("dirs", nargs="+")
     p.add_argument("--out", help="where report.md and report.png go (default: the first dir)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_report)
-    p = sub.add_parser("calibrate", help="the judge's threshold and accuracy on its labelled set")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_calibrate)
+    command(sub, "calibrate", "the judge's threshold and accuracy on its labelled set",
+            cmd_calibrate)
     return parser
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -28,7 +29,6 @@ def _best_rate(run: Callable[[], int], repeats: int) -> float:
 def vision_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dict:
     """efficientnet_lite0: images/s of a full bare forward vs an exemplar-cache pass."""
     from models.corpora import generated_images
-    from models.exemplars import build_layer_exemplars
     from models.registry import get_model
 
     model = get_model("efficientnet_lite0")
@@ -42,21 +42,44 @@ def vision_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dic
                 model.net(chunk)
         return n
 
-    def cache() -> int:
-        build_layer_exemplars(model, layer, corpus, k=32, batch_size=batch, stimuli=images)
-        return n
-
-    bare_rate, cache_rate = _best_rate(bare, repeats), _best_rate(cache, repeats)
+    bare_rate, cache_rate = _cache_vs_bare(model, layer, corpus, images, batch, bare, n,
+                                           repeats)
     return {"model": "efficientnet_lite0", "layer": layer, "stimuli": n, "batch": batch,
             "bare_forward_images_per_s": round(bare_rate, 1),
             "exemplar_cache_images_per_s": round(cache_rate, 1),
             "ratio": round(cache_rate / bare_rate, 3)}
 
 
+def _cache_vs_bare(model: Any, layer: str, corpus: Any, stimuli: list, batch: int,
+                   bare: Callable[[], int], amount: int, repeats: int) -> tuple[float, float]:
+    """(bare forward rate, exemplar-cache pass rate) over the same stimuli, best of repeats."""
+    from models.exemplars import build_layer_exemplars
+
+    def cache() -> int:
+        build_layer_exemplars(model, layer, corpus, k=32, batch_size=batch, stimuli=stimuli)
+        return amount
+
+    return _best_rate(bare, repeats), _best_rate(cache, repeats)
+
+
+def _tool_vs_bare(modality: str, arguments: dict, ctx: Any, bare: Callable[[], None],
+                  repeats: int) -> dict:
+    """Seconds of a call_unit tool call against the bare full forward of the same stimuli."""
+    from tools.registry import call_tool
+
+    def tool_call() -> None:
+        observation = call_tool("call_unit", modality, arguments, ctx)
+        assert observation.ok, observation.error
+
+    bare_s, tool_s = _best_seconds(bare, repeats), _best_seconds(tool_call, repeats)
+    return {"tool": "call_unit", "unit": arguments["unit"], "stimuli": 16,
+            "bare_forward_s": round(bare_s, 4), "tool_call_s": round(tool_s, 4),
+            "overhead": round((tool_s - bare_s) / bare_s, 3)}
+
+
 def text_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dict:
     """smollm2: tokens/s of a full bare forward vs an exemplar-cache pass (same batches)."""
     from models.corpora import default_text
-    from models.exemplars import build_layer_exemplars
     from models.registry import get_model
 
     model = get_model("smollm2-135m-instruct")
@@ -71,11 +94,8 @@ def text_cache_throughput(layer: str, n: int, batch: int, repeats: int) -> dict:
                 model.net(**{k: v.to(model.device) for k, v in inputs.items()}, use_cache=False)
         return tokens
 
-    def cache() -> int:
-        build_layer_exemplars(model, layer, corpus, k=32, batch_size=batch, stimuli=texts)
-        return tokens
-
-    bare_rate, cache_rate = _best_rate(bare, repeats), _best_rate(cache, repeats)
+    bare_rate, cache_rate = _cache_vs_bare(model, layer, corpus, texts, batch, bare, tokens,
+                                           repeats)
     return {"model": "smollm2-135m-instruct", "layer": layer, "stimuli": n, "tokens": tokens,
             "batch": batch, "bare_forward_tokens_per_s": round(bare_rate, 1),
             "exemplar_cache_tokens_per_s": round(cache_rate, 1),
@@ -99,7 +119,6 @@ def tool_overhead_vision(unit: str, repeats: int) -> dict:
     from models.corpora import generated_images
     from models.registry import get_model
     from tools.context import ToolContext
-    from tools.registry import call_tool
 
     model = get_model("efficientnet_lite0")
     images = generated_images(16, seed=5).load()
@@ -110,14 +129,7 @@ def tool_overhead_vision(unit: str, repeats: int) -> dict:
         with torch.inference_mode():
             model.net(model.preprocess(images))
 
-    def tool_call() -> None:
-        observation = call_tool("call_unit", "vision", {"unit": unit, "images": ids}, ctx)
-        assert observation.ok, observation.error
-
-    bare_s, tool_s = _best_seconds(bare, repeats), _best_seconds(tool_call, repeats)
-    return {"tool": "call_unit", "unit": unit, "stimuli": 16,
-            "bare_forward_s": round(bare_s, 4), "tool_call_s": round(tool_s, 4),
-            "overhead": round((tool_s - bare_s) / bare_s, 3)}
+    return _tool_vs_bare("vision", {"unit": unit, "images": ids}, ctx, bare, repeats)
 
 
 def tool_overhead_text(unit: str, repeats: int) -> dict:
@@ -127,7 +139,6 @@ def tool_overhead_text(unit: str, repeats: int) -> dict:
     from models.registry import get_model
     from models.stimuli.texts import corpus
     from tools.context import ToolContext
-    from tools.registry import call_tool
 
     model = get_model("smollm2-135m-instruct")
     texts = [t for t in corpus(400, seed=3) if len(t.split()) <= 14][:16]
@@ -138,14 +149,7 @@ def tool_overhead_text(unit: str, repeats: int) -> dict:
             inputs = model.tokenize(texts)
             model.net(**{k: v.to(model.device) for k, v in inputs.items()}, use_cache=False)
 
-    def tool_call() -> None:
-        observation = call_tool("call_unit", "text", {"unit": unit, "texts": texts}, ctx)
-        assert observation.ok, observation.error
-
-    bare_s, tool_s = _best_seconds(bare, repeats), _best_seconds(tool_call, repeats)
-    return {"tool": "call_unit", "unit": unit, "stimuli": 16,
-            "bare_forward_s": round(bare_s, 4), "tool_call_s": round(tool_s, 4),
-            "overhead": round((tool_s - bare_s) / bare_s, 3)}
+    return _tool_vs_bare("text", {"unit": unit, "texts": texts}, ctx, bare, repeats)
 
 
 _LOAD_SCRIPT = """

@@ -8,10 +8,12 @@ from typing import Any
 
 from bench.runner import SUMMARY_FILE
 
-#: Columns of the table: (summary key without the control prefix, header).
-COLUMNS = (("accuracy", "GT accuracy"), ("predictive_auc", "predictive AUC"),
-           ("predictive_difference", "predictive diff"), ("simulation_r", "simulation r"),
-           ("detection_bacc", "detection bal. acc."))
+
+def columns(plotted_only: bool = False) -> list[tuple[str, str]]:
+    """(summary key without the control prefix, header) of every registered metric."""
+    from bench.protocols import metrics
+
+    return [(m.key, m.header) for _, m in metrics() if m.plotted or not plotted_only]
 SOURCES = (("", "{policy}"), ("random_description_", "control: random description"),
            ("exemplar_oneshot_", "control: exemplar one-shot"))
 
@@ -39,19 +41,20 @@ def rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for prefix, label in SOURCES:
             out.append({"suite": summary["suite"], "source": label.format(
                 policy=summary["policy"]), "n": summary["n"],
-                **{key: summary.get(prefix + key) for key, _ in COLUMNS},
+                **{key: summary.get(prefix + key) for key, _ in columns()},
                 "by_composition": summary.get(prefix + "accuracy_by_composition") or {}})
     return out
 
 
 def markdown(summaries: list[dict[str, Any]]) -> str:
     """The comparison table, plus ground-truth accuracy per composition."""
-    lines = ["| suite | description | n | " + " | ".join(h for _, h in COLUMNS) + " |",
-             "|---|---|---:|" + "---:|" * len(COLUMNS)]
+    shown = columns()
+    lines = ["| suite | description | n | " + " | ".join(h for _, h in shown) + " |",
+             "|---|---|---:|" + "---:|" * len(shown)]
     table = rows(summaries)
     for row in table:
         lines.append(f"| {row['suite']} | {row['source']} | {row['n']} | "
-                     + " | ".join(_cell(row[k]) for k, _ in COLUMNS) + " |")
+                     + " | ".join(_cell(row[k]) for k, _ in shown) + " |")
     comps = sorted({c for row in table for c in row["by_composition"]})
     if comps:
         lines += ["", "Ground-truth accuracy per composition:", "",
@@ -76,7 +79,7 @@ def plot(summaries: list[dict[str, Any]], path: Path | str) -> Path:
     import numpy as np
 
     table = rows(summaries)
-    metrics = [(k, h) for k, h in COLUMNS if k != "predictive_difference"]
+    metrics = columns(plotted_only=True)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(metrics) * max(1, len(table) / 3)), 4))
     width = 0.8 / max(len(table), 1)
     x = np.arange(len(metrics))

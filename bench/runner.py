@@ -117,8 +117,8 @@ def score_run(suite: Suite, run_dir: Path, use_llm: bool | None = None,
     Writes and returns the run's `bench_unit.json` record.
     """
     from agent.transcript import final_answer, read_config
-    from bench.judge import judge
-    from bench.protocols import evaluate, exemplar_oneshot, held_out
+    from bench.protocols import ScoringContext, evaluate
+    from bench.protocols.controls import exemplar_oneshot
 
     run_dir = Path(run_dir)
     previous = json.loads((run_dir / UNIT_FILE).read_text()) if (run_dir / UNIT_FILE).exists() \
@@ -138,17 +138,14 @@ def score_run(suite: Suite, run_dir: Path, use_llm: bool | None = None,
             record["oneshot_error"] = f"{type(error).__name__}: {error}"[:300]
     if not protocols and "exemplar_oneshot" in previous.get("descriptions", {}):
         descriptions["exemplar_oneshot"] = previous["descriptions"]["exemplar_oneshot"]
-    data = None
+    # one context per unit: the held-out data is measured once for all descriptions
+    context = ScoringContext(address, unit.modality, unit.spec, {"use_llm": use_llm})
     for name, text in descriptions.items():
         # a judge-only rescoring keeps the protocol scores already recorded
         scores: dict[str, Any] = {} if protocols else dict(
             previous.get("scores", {}).get(name, {}))
-        if unit.spec is not None:
-            scores["judge"] = judge(text, unit.spec, use_llm=use_llm)
-        if protocols:
-            if data is None:
-                data = held_out(address, unit.modality)
-            scores.update(evaluate(text, address, unit.modality, data))
+        scores.update(evaluate(text, address, unit.modality, with_model=protocols,
+                               context=context))
         record["scores"][name] = scores
     _write_json(run_dir / UNIT_FILE, record)
     return record
@@ -163,24 +160,26 @@ def _number(record: dict[str, Any], name: str, path: tuple[str, ...]) -> float |
     return float(value) if isinstance(value, (int, float)) else None
 
 
-METRICS = {"accuracy": ("judge", "correct"), "predictive_auc": ("predictive", "auc"),
-           "predictive_difference": ("predictive", "difference"),
-           "simulation_r": ("simulation", "correlation"),
-           "detection_bacc": ("detection", "balanced_accuracy")}
+def metric_paths() -> dict[str, tuple[str, str]]:
+    """Summary key -> (protocol, result field), from the protocol registry."""
+    from bench.protocols import metrics
+
+    return {m.key: (p.name, m.field) for p, m in metrics()}
 
 
 def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[str, Any]:
     """Means per description source (policy and controls), and accuracy per composition."""
     summary: dict[str, Any] = {"suite": suite, "policy": policy, "n": len(records)}
+    paths = metric_paths()
     for name in DESCRIPTIONS:
         prefix = "" if name == "policy" else f"{name}_"
-        for metric, path in METRICS.items():
+        for metric, path in paths.items():
             values = [v for r in records if (v := _number(r, name, path)) is not None]
             summary[prefix + metric] = round(float(np.mean(values)), 4) if values else None
         by_comp: dict[str, list[float]] = {}
         for r in records:
             comp = (r["unit"].get("ground_truth") or {}).get("composition")
-            value = _number(r, name, METRICS["accuracy"])
+            value = _number(r, name, paths["accuracy"])
             if comp and value is not None:
                 by_comp.setdefault(comp, []).append(value)
         if by_comp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -119,3 +119,29 @@ class SubjectModel(ABC):
                 f"({info.kind}, valid indices 0..{info.units - 1})"
             )
         return info
+
+
+class HookedModel(SubjectModel):
+    """A subject model backed by a torch network whose layers are read through hooks.
+
+    Subclasses call `_set_layers` with their layer specs (objects with an `info: LayerInfo`);
+    `layer_spec` returns the spec of a layer for recording and interventions.
+    """
+
+    _device: torch.device
+
+    def _set_layers(self, layers: Sequence[Any]) -> None:
+        self._layers = list(layers)
+        self._specs = {layer.info.layer: layer for layer in self._layers}
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    def layers(self) -> list[LayerInfo]:
+        return [layer.info for layer in self._layers]
+
+    def layer_spec(self, layer: str) -> Any:
+        """The spec (hook point and map function) of `layer`; a clear error if unknown."""
+        self.layer_info(layer)
+        return self._specs[layer]

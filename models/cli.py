@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 
+from models.console import command, emit, progress_bar
 from models.errors import ModelsError
-
-
-def _print(data, as_json: bool, lines: Sequence[str]) -> None:
-    if as_json:
-        print(json.dumps(data))
-    else:
-        print("\n".join(lines))
 
 
 def cmd_list(args) -> int:
     from models.registry import list_models
 
     rows = [entry.to_json() for entry in list_models()]
-    _print(rows, args.json, [
+    emit(rows, args.json, [
         f"{r['name']:<24} {r['modality']:<7} {'yes' if r['available'] else 'no ':<4} {r['source']}"
         for r in rows])
     return 0
@@ -32,7 +25,7 @@ def cmd_layers(args) -> int:
 
     model = get_model(args.model)
     rows = [info.to_json() for info in model.layers()]
-    _print(rows, args.json,
+    emit(rows, args.json,
            [f"{r['layer']:<32} {r['kind']:<15} {r['units']:>6}  {r['description']}"
             for r in rows])
     return 0
@@ -48,15 +41,15 @@ def cmd_probe(args) -> int:
         raise ModelsError(f"{model.name} is a text model: add --text and pass strings")
     result = activations(args.unit, args.stimuli)
     out = result.to_json()
-    _print(out, args.json, [f"{v:10.4f}  {s}" for v, s in zip(result.values, args.stimuli,
+    emit(out, args.json, [f"{v:10.4f}  {s}" for v, s in zip(result.values, args.stimuli,
                                                               strict=True)])
     return 0
 
 
 def cmd_concepts(args) -> int:
+    from models.concepts.text import TEXT_CONCEPTS
+    from models.concepts.vision import VISION_CONCEPTS
     from models.synthetic.base import COMPOSITIONS
-    from models.synthetic.text import TEXT_CONCEPTS
-    from models.synthetic.vision import VISION_CONCEPTS
 
     rows = []
     for modality, vocabulary in (("vision", VISION_CONCEPTS), ("text", TEXT_CONCEPTS)):
@@ -67,7 +60,7 @@ def cmd_concepts(args) -> int:
                          "category": concept.category, "phrase": concept.phrase,
                          "synonyms": list(concept.synonyms)})
     data = {"compositions": list(COMPOSITIONS), "concepts": rows}
-    _print(data, args.json,
+    emit(data, args.json,
            [f"{r['modality']:<7} {r['category']:<12} {r['name']:<22} {r['phrase']}" for r in rows])
     return 0
 
@@ -75,16 +68,11 @@ def cmd_concepts(args) -> int:
 def cmd_exemplars(args) -> int:
     from models.exemplars import exemplars
 
-    def progress(done: int, total: int) -> None:
-        if not args.json:
-            print(f"\rexemplar cache: {done}/{total}", end="", file=sys.stderr, flush=True)
-
+    progress = progress_bar(0, "exemplar cache (one pass over the corpus)", quiet=args.json)
     found = exemplars(args.unit, k=args.k, corpus=args.corpus, progress=progress)
-    if not args.json:
-        print(file=sys.stderr)
     rows = [{"rank": e.rank, "id": e.stimulus_id, "value": e.value,
              **({"text": e.stimulus} if isinstance(e.stimulus, str) else {})} for e in found]
-    _print({"unit": args.unit, "exemplars": rows}, args.json,
+    emit({"unit": args.unit, "exemplars": rows}, args.json,
            [f"{r['rank']:>3} {r['value']:10.4f}  {r.get('text', r['id'])}" for r in rows])
     return 0
 
@@ -92,30 +80,21 @@ def cmd_exemplars(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("list", help="every known model, and whether it can load here")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_list)
-    p = sub.add_parser("layers", help="the addressable layers of a model")
+    command(sub, "list", "every known model, and whether it can load here", cmd_list)
+    p = command(sub, "layers", "the addressable layers of a model", cmd_layers)
     p.add_argument("model")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_layers)
-    p = sub.add_parser("probe", help="a unit's activation on images (paths) or texts")
+    p = command(sub, "probe", "a unit's activation on images (paths) or texts", cmd_probe)
     p.add_argument("unit", help="<model>:<layer>:<index>")
     p.add_argument("stimuli", nargs="+", help="image paths, or strings with --text")
     p.add_argument("--text", action="store_true", help="the stimuli are texts, not paths")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_probe)
-    p = sub.add_parser("concepts", help="the concept vocabulary of the synthetic units")
+    p = command(sub, "concepts", "the concept vocabulary of the synthetic units", cmd_concepts)
     p.add_argument("--modality", choices=["vision", "text"])
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_concepts)
-    p = sub.add_parser("exemplars", help="a unit's top-activating stimuli (builds the cache)")
+    p = command(sub, "exemplars", "a unit's top-activating stimuli (builds the cache)",
+                cmd_exemplars)
     p.add_argument("unit")
     p.add_argument("-k", type=int, default=8)
     p.add_argument("--corpus", default="default",
                    help="default, generated, photos, an image folder or a text file")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_exemplars)
     return parser
 
 

@@ -16,12 +16,16 @@ import torch
 
 from models.base import SubjectModel
 from models.corpora import Corpus, get_corpus
+from models.errors import ModelsError
 from models.loaders import cache_dir
 from models.recording import layer_activations, prepare_stimuli, resolve_unit
 from models.registry import get_model
 from models.units import UnitAddress
 
 QUANTILES = (0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0)
+#: The most exemplars one request may ask for (the cache keeps the top 32 per unit; up to
+#: this many it is rebuilt once, larger requests would rebuild it for minutes).
+MAX_EXEMPLARS = 128
 CACHE_VERSION = 1
 
 
@@ -198,7 +202,13 @@ def exemplars(
     corpus: str | Corpus = "default",
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Exemplar]:
-    """The unit's k top-activating stimuli of the corpus, highest first (MAIA's exemplars)."""
+    """The unit's k top-activating stimuli of the corpus, highest first (MAIA's exemplars).
+
+    Raises:
+        ModelsError: k outside 1..MAX_EXEMPLARS (a larger k would rebuild the cache).
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_EXEMPLARS:
+        raise ModelsError(f"k must be a whole number from 1 to {MAX_EXEMPLARS}, got {k!r}")
     address, model, _ = resolve_unit(unit)
     cache = layer_exemplars(address.model, address.layer, corpus, k=max(k, 32), progress=progress)
     rows = cache.top_indices[address.index][:k]

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from models.errors import ModelsError
-from models.text import TextLayer, TextModel, _output_matrix
+from models.text import TextLayer, TextModel, output_matrix
 
 # Final norms before the unembedding, by architecture family (first one present wins).
 _FINAL_NORMS = (
@@ -65,7 +65,7 @@ def _layer(model: TextModel, layer: str, index: int) -> TextLayer:
             "from the text alone and have no network to intervene on"
         )
     model.check_index(layer, index)
-    return model._by_name[layer]
+    return model.layer_spec(layer)
 
 
 def _replace_first(value: Any, new: torch.Tensor) -> Any:
@@ -231,7 +231,7 @@ def _down_column(model: TextModel, spec: TextLayer, index: int) -> torch.Tensor:
     else:
         block, _, label = spec.point.module.rpartition(".")
         module = model.net.get_submodule(f"{block}.{_DOWN_AFTER_OUTPUT[label]}")
-    return _output_matrix(module)[:, index].detach()
+    return output_matrix(module)[:, index].detach()
 
 
 def _head_write(model: TextModel, spec: TextLayer, index: int, prompt: str) -> torch.Tensor:
@@ -246,7 +246,7 @@ def _head_write(model: TextModel, spec: TextLayer, index: int, prompt: str) -> t
     last = int(batch["attention_mask"][0].sum()) - 1
     z = store["value"][0, last]
     head_dim = z.shape[-1] // heads
-    w_out = _output_matrix(model.net.get_submodule(spec.point.module)).detach()
+    w_out = output_matrix(model.net.get_submodule(spec.point.module)).detach()
     columns = slice(index * head_dim, (index + 1) * head_dim)
     return w_out[:, columns] @ z[columns]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 
 from models.errors import ModelUnavailableError
 from models.hooks import HookPoint
+from models.settings import models_settings
 from models.text import TextModel
 from models.vision import VisionLayer, VisionModel, imagenet_class_names, vit_layers
 
@@ -36,8 +36,7 @@ def quiet_transformers() -> None:
 
 def cache_dir() -> Path:
     """Where converted weights and exemplar caches live (env WORKBENCH_CACHE)."""
-    root = os.environ.get("WORKBENCH_CACHE") or Path.home() / ".cache" / "interp-workbench"
-    path = Path(root)
+    path = models_settings().cache.expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -170,7 +169,7 @@ def load_minilm(name: str = "minilm-l6") -> TextModel:
 
 # --- hub loaders (need the network or a warm local cache) -----------------------------------
 
-def _hub_cached(repo_id: str, filenames: tuple[str, ...] = ("config.json",)) -> bool:
+def hub_cached(repo_id: str, filenames: tuple[str, ...] = ("config.json",)) -> bool:
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
@@ -227,12 +226,12 @@ def load_timm(name: str, arch: str) -> VisionModel:
 
 def _vit_head(net) -> VisionLayer:
     from models.base import LayerInfo
-    from models.vision import _logit_maps
+    from models.vision import logit_maps
 
     head = net.get_classifier()
     path = next(p for p, m in net.named_modules() if m is head)
     return VisionLayer(LayerInfo(path, "logit", head.out_features, "output classes"),
-                       HookPoint(path, "output"), _logit_maps, final=True)
+                       HookPoint(path, "output"), logit_maps, final=True)
 
 
 def load_transformers(name: str, repo_id: str) -> VisionModel | TextModel:

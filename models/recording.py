@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from models.base import LayerInfo, SubjectModel
+from models.cancellation import check_cancelled
 from models.errors import StimulusError
 from models.registry import get_model
 from models.stimuli_io import check_texts, load_images
@@ -79,6 +80,7 @@ def layer_activations(
     """Record a layer batch by batch; yields (start index, LayerRecording) per batch."""
     size = min(batch_size or model.max_batch, model.max_batch)
     for start in range(0, len(stimuli), size):
+        check_cancelled()  # a Stop takes effect between batches
         yield start, model.record(layer, stimuli[start : start + size], units)
 
 

@@ -94,11 +94,11 @@ for _name, _arch in _TORCHVISION.items():
 for _name, (_repo, _modality, _about) in _TRANSFORMERS.items():
     _ENTRIES.append(ModelEntry(_name, _modality, f"hub transformers {_repo}", _about,
                                partial(loaders.load_transformers, _name, _repo),
-                               partial(loaders._hub_cached, _repo)))
+                               partial(loaders.hub_cached, _repo)))
 for _name, (_arch, _about) in _TIMM.items():
     _ENTRIES.append(ModelEntry(_name, "vision", f"hub timm {_arch}", _about,
                                partial(loaders.load_timm, _name, _arch),
-                               partial(loaders._hub_cached, f"timm/{_arch}",
+                               partial(loaders.hub_cached, f"timm/{_arch}",
                                        ("model.safetensors", "pytorch_model.bin"))))
 
 _REGISTRY: dict[str, ModelEntry] = {entry.name: entry for entry in _ENTRIES}
@@ -115,6 +115,12 @@ def register(entry: ModelEntry) -> None:
     _REGISTRY[entry.name] = entry
 
 
+def unregister(name: str) -> None:
+    """Remove a model and its loaded copy (for tests that plug a model in and out)."""
+    _REGISTRY.pop(name, None)
+    _LOADED.pop(name, None)
+
+
 def add_extension(extend: Callable[[SubjectModel], None]) -> None:
     """Run `extend(model)` on every model loaded from now on (it may add layers in place)."""
     _EXTENSIONS.append(extend)
@@ -128,11 +134,11 @@ def entry(name: str) -> ModelEntry:
         arch = name.split("/", 1)[1]
         return ModelEntry(name, "vision", f"hub timm {arch}", f"timm {arch}",
                           partial(loaders.load_timm, name, arch),
-                          partial(loaders._hub_cached, name, ("model.safetensors",)))
+                          partial(loaders.hub_cached, name, ("model.safetensors",)))
     if name.count("/") == 1 and all(name.split("/")):
         return ModelEntry(name, "text", f"hub transformers {name}", f"transformers {name}",
                           partial(loaders.load_transformers, name, name),
-                          partial(loaders._hub_cached, name))
+                          partial(loaders.hub_cached, name))
     raise UnknownModelError(
         f"unknown model {name!r}; known models: {choices(sorted(_REGISTRY), limit=30)}; "
         f"a hub id such as 'EleutherAI/pythia-70m' or 'timm/resnet50.a1_in1k' also works where "

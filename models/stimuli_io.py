@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,5 +118,23 @@ def check_texts(items: Sequence[Any]) -> list[str]:
                 f"stimulus {i}: text has {len(item)} characters, over the limit of "
                 f"{MAX_TEXT_CHARS}; split it"
             )
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            # bytes that were not UTF-8 arrive from a command line as lone surrogates
+            raise StimulusError(f"stimulus {i}: not valid UTF-8 text; pass UTF-8") from None
+        if "\x00" in item:
+            raise StimulusError(f"stimulus {i}: text contains a NUL character")
         texts.append(item)
     return texts
+
+
+def png_data_url(image: Image.Image, side: int = 512) -> str:
+    """A base64 PNG data URL of the image, downscaled so its longest side is at most `side`."""
+    image = image.convert("RGB")
+    if max(image.size) > side:
+        scale = side / max(image.size)
+        image = image.resize((round(image.width * scale), round(image.height * scale)))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

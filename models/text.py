@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from models.base import LayerInfo, LayerRecording, SubjectModel, frozen_on_device
+from models.base import HookedModel, LayerInfo, LayerRecording, frozen_on_device
 from models.errors import ModelsError
 from models.hooks import HookPoint, capture
 
@@ -55,7 +55,7 @@ def _find_blocks(net: nn.Module, count: int) -> str:
     raise ValueError(f"could not find the {count} transformer blocks of {type(net).__name__}")
 
 
-def _output_matrix(module: nn.Module) -> torch.Tensor:
+def output_matrix(module: nn.Module) -> torch.Tensor:
     """The weight as `[out, in]` (GPT-2's Conv1D stores it transposed)."""
     weight = module.weight
     if isinstance(module, nn.Linear):
@@ -63,7 +63,7 @@ def _output_matrix(module: nn.Module) -> torch.Tensor:
     return weight.t()
 
 
-class TextModel(SubjectModel):
+class TextModel(HookedModel):
     """A transformers language model wrapped for unit addressing and recording.
 
     Layers per block: MLP neurons (`<block>.mlp`), attention heads (`<block>.self_attn`:
@@ -92,20 +92,7 @@ class TextModel(SubjectModel):
         tokenizer.padding_side = "right"
         self.max_tokens = max_tokens
         self.config = net.config
-        self._layers = self._build_layers()
-        self._by_name = {layer.info.layer: layer for layer in self._layers}
-
-    @property
-    def device(self) -> torch.device:
-        return self._device
-
-    def layers(self) -> list[LayerInfo]:
-        return [layer.info for layer in self._layers]
-
-    def text_layer(self, layer: str) -> TextLayer:
-        """The TextLayer behind a layer name: where it reads and how it makes maps."""
-        self.layer_info(layer)
-        return self._by_name[layer]
+        self._set_layers(self._build_layers())
 
     def add_layer(self, layer: TextLayer, after: str | None = None, replace: bool = False) -> None:
         """Add a layer computed from the net's activations (for example SAE latents).
@@ -123,12 +110,12 @@ class TextModel(SubjectModel):
             raise ModelsError(f"bad layer name {name!r}: non-empty, without ':'")
         if not _has(self.net, layer.point.module):
             raise ModelsError(f"model {self.name!r} has no module {layer.point.module!r} to hook")
-        if name in self._by_name:
+        if name in self._specs:
             if not replace:
                 raise ModelsError(f"model {self.name!r} already has a layer {name!r}")
             at = next(i for i, known in enumerate(self._layers) if known.info.layer == name)
             self._layers[at] = layer
-            self._by_name[name] = layer
+            self._specs[name] = layer
             return
         if after is not None:
             self.layer_info(after)
@@ -138,7 +125,7 @@ class TextModel(SubjectModel):
             position = next((i for i, known in enumerate(self._layers) if known.final),
                             len(self._layers))
         self._layers.insert(position, layer)
-        self._by_name[name] = layer
+        self._specs[name] = layer
 
     def _build_layers(self) -> list[TextLayer]:
         config = self.config
@@ -151,7 +138,7 @@ class TextModel(SubjectModel):
             for sub, port, label in _MLP_POINTS:
                 if _has(self.net, f"{block}.{sub}"):
                     module = self.net.get_submodule(f"{block}.{sub}")
-                    width = _output_matrix(module).shape[1] if port == "input" else (
+                    width = output_matrix(module).shape[1] if port == "input" else (
                         [m for m in module.modules() if isinstance(m, nn.Linear)][-1].out_features)
                     layers.append(TextLayer(
                         LayerInfo(f"{block}.{label}", "mlp_neuron", width,
@@ -165,7 +152,7 @@ class TextModel(SubjectModel):
                         LayerInfo(f"{block}.{label}", "attention_head", heads,
                                   f"attention heads of block {i} (norm of each head's output)"),
                         HookPoint(f"{block}.{sub}", "input"),
-                        _head_norms(_output_matrix(out_proj), heads)))
+                        _head_norms(output_matrix(out_proj), heads)))
                     break
             layers.append(TextLayer(
                 LayerInfo(block, "residual", hidden,
@@ -192,13 +179,12 @@ class TextModel(SubjectModel):
     def record(
         self, layer: str, stimuli: Sequence[str], units: Sequence[int] | None = None
     ) -> LayerRecording:
-        self.layer_info(layer)
-        spec = self._by_name[layer]
+        spec = self.layer_spec(layer)
         batch = self.tokenize(stimuli)
         lengths = batch["attention_mask"].sum(dim=1).tolist()
         inputs = {k: v.to(self._device) for k, v in batch.items()}
         with torch.inference_mode(), capture(self.net, spec.point, stop=not spec.final) as store:
-            self.net(**inputs, use_cache=False) if self._is_causal else self.net(**inputs)
+            self.net(**inputs, use_cache=False) if self.is_causal else self.net(**inputs)
         maps = spec.to_maps(store["value"])
         if units is not None:
             maps = maps[:, list(units)]
@@ -206,7 +192,8 @@ class TextModel(SubjectModel):
         return LayerRecording(maps=maps.float().cpu(), lengths=lengths, tokens=tokens)
 
     @property
-    def _is_causal(self) -> bool:
+    def is_causal(self) -> bool:
+        """Whether the model predicts next tokens (has an LM head), unlike an encoder."""
         return hasattr(self.net, "generation_config") and self.net.get_output_embeddings() is not None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -10,7 +11,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from models.base import LayerInfo, LayerRecording, SubjectModel, frozen_on_device
+from models.base import HookedModel, LayerInfo, LayerRecording, frozen_on_device
+from models.errors import ModelsError
 from models.hooks import HookPoint, capture
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -41,7 +43,7 @@ def _conv_maps(raw: torch.Tensor) -> torch.Tensor:
     return raw
 
 
-def _logit_maps(raw: torch.Tensor) -> torch.Tensor:
+def logit_maps(raw: torch.Tensor) -> torch.Tensor:
     return raw[:, :, None, None]
 
 
@@ -54,7 +56,7 @@ def _token_maps(raw: torch.Tensor) -> torch.Tensor:
     return patches.reshape(batch, dim, grid, grid)
 
 
-class VisionModel(SubjectModel):
+class VisionModel(HookedModel):
     """A vision network wrapped for unit addressing and recording.
 
     Args:
@@ -87,15 +89,7 @@ class VisionModel(SubjectModel):
         self.mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
         self.class_names = class_names
-        self._layers = layers if layers is not None else discover_layers(self.net, image_size)
-        self._by_name = {layer.info.layer: layer for layer in self._layers}
-
-    @property
-    def device(self) -> torch.device:
-        return self._device
-
-    def layers(self) -> list[LayerInfo]:
-        return [layer.info for layer in self._layers]
+        self._set_layers(layers if layers is not None else discover_layers(self.net, image_size))
 
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """RGB PIL images → normalised `[batch, 3, size, size]` float tensor on the device."""
@@ -116,8 +110,7 @@ class VisionModel(SubjectModel):
     def record(
         self, layer: str, stimuli: Sequence[Image.Image], units: Sequence[int] | None = None
     ) -> LayerRecording:
-        self.layer_info(layer)  # clear error for an unknown layer
-        spec = self._by_name[layer]
+        spec = self.layer_spec(layer)
         pixels = self.preprocess(stimuli)
         with torch.inference_mode(), capture(self.net, spec.point, stop=not spec.final) as store:
             self.net(pixels)
@@ -131,6 +124,59 @@ class VisionModel(SubjectModel):
         with torch.inference_mode():
             logits = self.net(self.preprocess(images))
         return logits.float().softmax(dim=-1).cpu()
+
+    def logits(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Class logits `[batch, classes]` (float32, CPU)."""
+        with torch.inference_mode():
+            return self.net(self.preprocess(images)).float().cpu()
+
+    def class_index(self, name: str) -> int:
+        """The index of a class by name (case-insensitive); a clear error with close names."""
+        names = [n.lower() for n in (self.class_names or [])]
+        if not names:
+            raise ModelsError(f"{self.name} is not a classifier with named classes")
+        wanted = name.strip().lower()
+        if wanted in names:
+            return names.index(wanted)
+        close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.5)
+        contains = [n for n in names if wanted and wanted in n][:5]
+        hints = ", ".join(dict.fromkeys(contains + close)) or "none close"
+        raise ModelsError(f"{self.name} has no class {name!r}; close names: {hints}")
+
+    def class_evidence_map(self, images: Sequence[Image.Image], index: int) -> np.ndarray:
+        """Where each image holds evidence for one class, `[batch, size, size]` in [0, 1].
+
+        For networks that pool their last feature map globally before one linear layer (most
+        CNN classifiers, EfficientNet and ResNet among them) this is the class activation map
+        of Zhou et al. (2016): the classifier's weights for the class applied at every
+        position of the last feature map. Other networks get an occlusion map: the drop of
+        the class logit when a grey patch covers each cell of a 7x7 grid.
+        """
+        pixels = self.preprocess(images)
+        head = self.net.get_classifier() if hasattr(self.net, "get_classifier") else None
+        with torch.inference_mode():
+            if isinstance(head, nn.Linear) and hasattr(self.net, "forward_features"):
+                features = self.net.forward_features(pixels)  # [b, c, h, w]
+                cam = torch.einsum("bchw,c->bhw", features.float(), head.weight[index].float())
+            else:
+                cam = self._occlusion(pixels, index)
+        maps = torch.nn.functional.interpolate(cam[:, None], size=pixels.shape[-2:],
+                                               mode="bilinear", align_corners=False)[:, 0]
+        low = maps.flatten(1).min(1).values[:, None, None]
+        high = maps.flatten(1).max(1).values[:, None, None]
+        return ((maps - low) / (high - low).clamp_min(1e-8)).cpu().numpy()
+
+    def _occlusion(self, pixels: torch.Tensor, index: int, grid: int = 7) -> torch.Tensor:
+        base = self.net(pixels).float()[:, index]
+        side = pixels.shape[-1]
+        cell = -(-side // grid)
+        drops = torch.zeros(pixels.shape[0], grid, grid)
+        for row in range(grid):
+            for col in range(grid):
+                covered = pixels.clone()
+                covered[..., row * cell:(row + 1) * cell, col * cell:(col + 1) * cell] = 0.0
+                drops[:, row, col] = (base - self.net(covered).float()[:, index]).cpu()
+        return drops.clamp_min(0)
 
 
 def discover_layers(net: nn.Module, image_size: int) -> list[VisionLayer]:
@@ -204,7 +250,7 @@ def discover_layers(net: nn.Module, image_size: int) -> list[VisionLayer]:
                 VisionLayer(
                     LayerInfo(head, "logit", output.shape[1], f"{output.shape[1]} output classes"),
                     HookPoint(head, "output"),
-                    _logit_maps,
+                    logit_maps,
                     final=True,
                 )
             )

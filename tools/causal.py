@@ -8,28 +8,24 @@ from typing import Annotated, Any
 
 import numpy as np
 import torch
+from pydantic import Field
 
+from models.generation import decode
 from models.interventions import ablate, direct_logit_effect, steer
 from models.recording import activations
 from models.text import TextModel
 from models.units import UnitAddress
 from tools.context import ToolContext, ToolError
 from tools.observation import Artifact, Observation
-from tools.registry import Range, tool
-from tools.text import (
-    CONTINUATION_TOKENS,
-    SUBJECT_LM,
-    TOP_TOKENS,
-    _check_texts,
-    _text_unit,
-)
+from tools.registry import tool
+from tools.results import InterventionEffect, LogitEffectResult
+from tools.text_common import CONTINUATION_TOKENS, SUBJECT_LM, TOP_TOKENS, check_texts, text_unit
 from tools.text_plots import distribution_bars
-from tools.text_stimuli import _decode_loop
 
 
 def _causal_unit(unit: str) -> tuple[UnitAddress, TextModel, Any]:
     """Resolve a unit of a real (neural) language model, as interventions need."""
-    address, model, info = _text_unit(unit)
+    address, model, info = text_unit(unit)
     if not isinstance(model, TextModel):
         raise ToolError(
             f"{unit!r} is a synthetic unit computed from the text alone: there is no network to "
@@ -68,7 +64,7 @@ def _causal_effect(
     Args:
         describe: the intervention in words, given the unit kind ("ablating", "steering +5").
     """
-    _check_texts(ctx, [prompt], "prompt")
+    check_texts(ctx, [prompt], "prompt")
     address, model, info = _causal_unit(unit)
     label = describe(info.kind)
     acts = activations(address, [prompt])
@@ -82,22 +78,22 @@ def _causal_effect(
         with intervention(model, address):
             return fn()
 
-    if not model._is_causal:
+    if not model.is_causal:
         # Encoders have no next token: report how the sentence embedding moves instead.
         before = _embedding(model, prompt)
         after = under_intervention(lambda: _embedding(model, prompt))
         cosine = float(torch.nn.functional.cosine_similarity(before, after, dim=0))
-        data.update(next_token=None, embedding_cosine=cosine,
+        data.update(embedding_cosine=cosine,
                     embedding_l2_change=float((after - before).norm()))
         summary = (f"{head} {model.name} is an encoder: no next-token distribution or "
                    f"continuation. Mean-pooled sentence embedding before vs after: cosine "
                    f"{cosine:.4f}, L2 change {data['embedding_l2_change']:.4f}.")
-        return Observation(tool=tool_name, summary=summary, data=data)
+        return Observation(tool=tool_name, summary=summary, result=InterventionEffect(**data))
     prompt_ids = model.tokenize([prompt])["input_ids"]
     max_new = min(CONTINUATION_TOKENS, ctx.limits.max_new_tokens)
-    (text_before,), logits_before = _decode_loop(model, prompt_ids, 1, max_new, None)
+    (text_before,), logits_before = decode(model, prompt_ids, 1, max_new, None)
     (text_after,), logits_after = under_intervention(
-        lambda: _decode_loop(model, prompt_ids, 1, max_new, None))
+        lambda: decode(model, prompt_ids, 1, max_new, None))
     before = torch.softmax(logits_before.double(), dim=-1)
     after = torch.softmax(logits_after.double(), dim=-1)
     # KL(before || after), with a floor so a token driven to probability 0 stays finite.
@@ -127,11 +123,11 @@ def _causal_effect(
         [(t, float(before[i])) for t, i in zip(labels, shown, strict=True)],
         [(t, float(after[i])) for t, i in zip(labels, shown, strict=True)],
         title=f"{label} {address}: next token (KL {kl:.3g})")
-    return Observation(tool=tool_name, summary=summary, data=data,
+    return Observation(tool=tool_name, summary=summary, result=InterventionEffect(**data),
                        artifacts=[Artifact(str(path), "plot", f"next token, {label} {address}")])
 
 
-@tool("text")
+@tool("text", result=InterventionEffect)
 def ablate_unit(ctx: ToolContext, unit: str, prompt: str) -> Observation:
     """Zero-ablate a unit and show how the next-token distribution and the greedy continuation
     of a prompt change (top tokens with probabilities before/after, KL divergence).
@@ -151,9 +147,9 @@ def ablate_unit(ctx: ToolContext, unit: str, prompt: str) -> Observation:
     return _causal_effect(ctx, "ablate_unit", unit, prompt, intervention, lambda _: "ablating")
 
 
-@tool("text")
+@tool("text", result=InterventionEffect)
 def steer_unit(
-    ctx: ToolContext, unit: str, prompt: str, scale: Annotated[float, Range(-100, 100)]
+    ctx: ToolContext, unit: str, prompt: str, scale: Annotated[float, Field(ge=-100, le=100)]
 ) -> Observation:
     """Steer a unit and show how the next-token distribution and the greedy continuation of a
     prompt change (top tokens with probabilities before/after, KL divergence).
@@ -178,9 +174,9 @@ def steer_unit(
     return _causal_effect(ctx, "steer_unit", unit, prompt, intervention, describe)
 
 
-@tool("text")
+@tool("text", result=LogitEffectResult)
 def logit_effect(
-    ctx: ToolContext, unit: str, k: Annotated[int, Range(1, 50)] = 10,
+    ctx: ToolContext, unit: str, k: Annotated[int, Field(ge=1, le=50)] = 10,
     prompt: str | None = None,
 ) -> Observation:
     """The vocabulary tokens a unit directly promotes and suppresses through the unembedding.
@@ -199,7 +195,7 @@ def logit_effect(
     """
     address, model, info = _causal_unit(unit)
     if prompt is not None:
-        _check_texts(ctx, [prompt], "prompt")
+        check_texts(ctx, [prompt], "prompt")
     effect = direct_logit_effect(model, address.layer, address.index, k=k, prompt=prompt)
 
     def show(rows) -> str:
@@ -207,7 +203,7 @@ def logit_effect(
 
     summary = (f"Direct logit effect of {address} ({info.kind}; {effect.method}):\n"
                f"promoted: {show(effect.promoted)}\nsuppressed: {show(effect.suppressed)}")
-    return Observation(tool="logit_effect", summary=summary, data={
-        "unit": str(address), "kind": info.kind, "method": effect.method,
-        "promoted": [vars(r) for r in effect.promoted],
-        "suppressed": [vars(r) for r in effect.suppressed]})
+    return Observation(tool="logit_effect", summary=summary, result=LogitEffectResult(
+        unit=str(address), kind=info.kind, method=effect.method,
+        promoted=[vars(r) for r in effect.promoted],
+        suppressed=[vars(r) for r in effect.suppressed]))

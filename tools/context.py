@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +34,34 @@ class Limits:
     max_new_tokens: int = 48
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary file renamed into place."""
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes (artifacts record it, so replays can check them)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_IMAGE_NAME = re.compile(r"^img-(\d{4,})\.png$")
+_PLOT_NAME = re.compile(r"^(\d{4,})-.*\.png$")
+
+
 class ImageStore:
     """Images a run has seen, saved once as PNG and named by a short id (`img-0003`).
 
     Tools take image ids (or files under the store's allowed roots) wherever they take images,
-    so an agent can generate an image in one call and edit or measure it in the next.
+    so an agent can generate an image in one call and edit or measure it in the next. A store
+    opened on a folder that already holds images (a resumed run) knows them and numbers new
+    ones after them: an image on disk is never overwritten.
     """
 
     def __init__(self, root: Path, allowed_roots: tuple[Path, ...] = ()) -> None:
@@ -44,7 +70,16 @@ class ImageStore:
         self.allowed_roots = tuple(Path(r).resolve() for r in (root, *allowed_roots))
         self._paths: dict[str, Path] = {}
         self._by_hash: dict[str, str] = {}
+        self._next = 1
         self._lock = threading.Lock()
+        for path in sorted(self.root.iterdir()):
+            found = _IMAGE_NAME.match(path.name)
+            if found:
+                image_id = path.stem
+                self._paths[image_id] = path
+                self._by_hash.setdefault(hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+                                         image_id)
+                self._next = max(self._next, int(found.group(1)) + 1)
 
     def add(self, image: Image.Image, title: str = "") -> tuple[str, Path]:
         """Save the image (once per distinct content) and return its id and path."""
@@ -63,9 +98,10 @@ class ImageStore:
             if digest in self._by_hash:
                 image_id = self._by_hash[digest]
                 return image_id, self._paths[image_id]
-            image_id = f"img-{len(self._paths) + 1:04d}"
+            image_id = f"img-{self._next:04d}"
+            self._next += 1
             path = self.root / f"{image_id}.png"
-            path.write_bytes(data)
+            write_atomically(path, data)
             self._paths[image_id] = path
             self._by_hash[digest] = image_id
         return image_id, path
@@ -124,7 +160,11 @@ class ToolContext:
         self.artifact_dir = self.run_dir / "artifacts"
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self.images = ImageStore(self.artifact_dir / "images", self.allowed_roots)
-        self._plot_count = 0
+        plots = self.artifact_dir / "plots"
+        numbers = [int(m.group(1)) for p in (plots.iterdir() if plots.is_dir() else [])
+                   if (m := _PLOT_NAME.match(p.name))]
+        # a resumed run numbers its plots after those on disk: none is ever overwritten
+        self._plot_count = max(numbers, default=0)
         self._lock = threading.Lock()
 
     def plot_path(self, stem: str) -> Path:

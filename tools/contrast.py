@@ -7,23 +7,15 @@ import zlib
 from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
+from models.concepts import vocabulary
 from models.errors import ModelsError
 from models.recording import activations, resolve_unit
 from tools.context import ToolContext, ToolError
 from tools.observation import Artifact, Observation
-from tools.registry import Range, tool
-
-
-def vocabulary(modality: str) -> dict:
-    """The concept vocabulary stimuli can be built from, for a modality."""
-    if modality == "vision":
-        from models.synthetic.vision import VISION_CONCEPTS
-
-        return VISION_CONCEPTS
-    from models.synthetic.text import TEXT_CONCEPTS
-
-    return TEXT_CONCEPTS
+from tools.registry import tool
+from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
 
 
 def _seed(*parts: object) -> int:
@@ -126,9 +118,8 @@ def screen(ctx: ToolContext, unit: str, concepts: list[str] | None, n: int,
     shown = rows[:12]
     artifact = _bar_plot(ctx, f"AUC of concept present vs absent{context}",
                          [r["concept"] for r in shown], [r["auc"] for r in shown], "screen")
-    return Observation("screen_concepts", summary, [artifact],
-                       {"given": list(given), "absent": absent, "n": n, "concepts": rows,
-                        "skipped": skipped})
+    return Observation("screen_concepts", summary, [artifact], result=ConceptScreen(
+        given=list(given), absent=absent, n=n, concepts=rows, skipped=skipped))
 
 
 def probe(ctx: ToolContext, unit: str, include: list[str], exclude: list[str], n: int,
@@ -154,11 +145,10 @@ def probe(ctx: ToolContext, unit: str, include: list[str], exclude: list[str], n
         described += f", without {' or '.join(exclude)}"
     summary = (f"{n} stimuli with {described}: mean {values.mean():.4g}, "
                f"min {values.min():.4g}, max {values.max():.4g}")
-    return Observation("probe_concepts", summary, artifacts,
-                       {"include": list(include), "exclude": list(exclude), "n": n,
-                        "values": [round(float(v), 5) for v in values],
-                        "mean": float(values.mean()), "std": float(values.std()),
-                        "examples": examples})
+    return Observation("probe_concepts", summary, artifacts, result=ConceptProbe(
+        include=list(include), exclude=list(exclude), n=n,
+        values=[round(float(v), 5) for v in values], mean=float(values.mean()),
+        std=float(values.std()), examples=examples))
 
 
 PRESENT_AT = 0.6  # a concept is tagged present where its detector map reaches this
@@ -168,12 +158,12 @@ def concept_tags(modality: str, stimuli: list) -> list[set[str]]:
     """Which vocabulary concepts each stimulus shows, by the concept detectors (content only)."""
     names = sorted(vocabulary(modality))
     if modality == "vision":
-        from models.synthetic.vision import vision_concept_maps
+        from models.concepts.vision import vision_concept_maps
 
         maps = vision_concept_maps(names, stimuli)  # [b, concepts, h, w]
         peaks = maps.reshape(maps.shape[0], maps.shape[1], -1).max(axis=2)
     else:
-        from models.synthetic.text import text_concept_scores
+        from models.concepts.text import text_concept_scores
 
         scores, _ = text_concept_scores(names, stimuli)
         peaks = scores.max(axis=2)
@@ -212,15 +202,15 @@ def enrichment(ctx: ToolContext, unit: str, k: int) -> Observation:
     artifact = _bar_plot(ctx, "fraction of top exemplars minus fraction of random sample",
                          [r["concept"] for r in rows[:12]], [r["lift"] for r in rows[:12]],
                          "enrichment")
-    return Observation("exemplar_concepts", summary, [artifact],
-                       {"k": len(top), "sample": len(sample), "concepts": rows,
-                        "top_values": [round(e.value, 5) for e in top]})
+    return Observation("exemplar_concepts", summary, [artifact], result=ConceptEnrichment(
+        k=len(top), sample=len(sample), concepts=rows,
+        top_values=[round(e.value, 5) for e in top]))
 
 
 def _register(modality: str) -> None:
-    @tool(modality, name="exemplar_concepts")
+    @tool(modality, result=ConceptEnrichment, name="exemplar_concepts")
     def exemplar_concepts(ctx: ToolContext, unit: str,
-                          k: Annotated[int, Range(4, 64)] = 16) -> Observation:
+                          k: Annotated[int, Field(ge=4, le=64)] = 16) -> Observation:
         """Which vocabulary concepts are over-represented among the unit's top exemplars,
         compared with a random sample of the same corpus (tagged by concept detectors).
 
@@ -230,9 +220,9 @@ def _register(modality: str) -> None:
         """
         return enrichment(ctx, unit, k)
 
-    @tool(modality, name="screen_concepts")
+    @tool(modality, result=ConceptScreen, name="screen_concepts")
     def screen_concepts(ctx: ToolContext, unit: str, concepts: list[str] | None = None,
-                        n: Annotated[int, Range(2, 32)] = 8, given: list[str] | None = None,
+                        n: Annotated[int, Field(ge=2, le=32)] = 8, given: list[str] | None = None,
                         absent: list[str] | None = None, seed: int = 0) -> Observation:
         """Contrast each vocabulary concept: n stimuli with it vs n without, ranked by AUC.
 
@@ -248,10 +238,10 @@ def _register(modality: str) -> None:
         """
         return screen(ctx, unit, concepts, n, list(given or []), seed, list(absent or []))
 
-    @tool(modality, name="probe_concepts")
+    @tool(modality, result=ConceptProbe, name="probe_concepts")
     def probe_concepts(ctx: ToolContext, unit: str, include: list[str],
-                       exclude: list[str] | None = None, n: Annotated[int, Range(1, 32)] = 8,
-                       seed: int = 0) -> Observation:
+                       exclude: list[str] | None = None,
+                       n: Annotated[int, Field(ge=1, le=32)] = 8, seed: int = 0) -> Observation:
         """Measure the unit on n fresh stimuli that show all `include` concepts and no
         `exclude` concept (one cell of a contrastive design).
 

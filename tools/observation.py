@@ -1,9 +1,11 @@
-"""The Observation every tool returns: a short summary, PNG artifacts by path, structured data."""
+"""The Observation every tool returns: a short summary, PNG artifacts by path, a typed result."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from tools.results import ToolResult
 
 
 @dataclass
@@ -15,12 +17,17 @@ class Artifact:
         kind: "image" (a stimulus the agent can reuse by `image_id`) or "plot".
         title: a caption for people ("exemplar 3, act 4.21", "activations by image").
         image_id: for stimuli: the id tools accept in place of the image.
+        sha256: the file's SHA-256 when the observation was made (a replay can check it).
     """
 
     path: str
     kind: str
     title: str
     image_id: str | None = None
+    sha256: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -29,12 +36,20 @@ class Observation:
 
     A failed call is an Observation with `error` set and a summary saying what would be valid;
     it is never an exception into the caller.
+
+    Attributes:
+        tool: the tool's name.
+        summary: a short text for the agent and people.
+        artifacts: PNGs saved by the call.
+        result: the typed result (None on failure); `data` is its JSON.
+        error: what went wrong, when something did.
+        duration_s: wall time of the call.
     """
 
     tool: str
     summary: str
     artifacts: list[Artifact] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
+    result: ToolResult | None = None
     error: str | None = None
     duration_s: float = 0.0
 
@@ -42,15 +57,15 @@ class Observation:
     def ok(self) -> bool:
         return self.error is None
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    @property
+    def data(self) -> dict[str, Any]:
+        """The result as JSON (what the transcript stores); empty on failure."""
+        return self.result.to_json() if self.result is not None else {}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Observation:
-        artifacts = [Artifact(**a) for a in data.get("artifacts", [])]
-        return cls(tool=data["tool"], summary=data["summary"], artifacts=artifacts,
-                   data=data.get("data", {}), error=data.get("error"),
-                   duration_s=data.get("duration_s", 0.0))
+    def to_json(self) -> dict[str, Any]:
+        return {"tool": self.tool, "summary": self.summary,
+                "artifacts": [a.to_json() for a in self.artifacts], "data": self.data,
+                "error": self.error, "duration_s": self.duration_s}
 
     @classmethod
     def failure(cls, tool: str, message: str, duration_s: float = 0.0) -> Observation:

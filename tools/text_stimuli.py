@@ -2,92 +2,25 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import Annotated, Any
 
 import torch
+from pydantic import Field
 
+from models.generation import TEMPERATURE, TOP_K, chat_ids, decode
 from models.recording import activations
 from models.registry import get_model
 from models.text import TextModel
+from tools.backends import text_gen
 from tools.context import ToolContext, ToolError
 from tools.observation import Observation
-from tools.registry import Range, tool
-from tools.text import (
-    _DEFAULTS,
-    SUBJECT_LM,
-    TEMPERATURE,
-    TOP_K,
-    _check_texts,
-    _text_unit,
-)
+from tools.registry import tool
+from tools.results import EditedTexts, GeneratedTexts
+from tools.text_common import DEFAULT_LIMITS, SUBJECT_LM, check_texts, text_unit
 
 # ---------------------------------------------------------------------------------------
 # making stimuli
-
-
-def _stop_ids(model: TextModel) -> set[int]:
-    ids = {model.tokenizer.eos_token_id}
-    configured = getattr(model.net.generation_config, "eos_token_id", None)
-    ids.update(configured if isinstance(configured, list) else [configured])
-    end = model.tokenizer.convert_tokens_to_ids("<|im_end|>")
-    if isinstance(end, int) and end != model.tokenizer.unk_token_id:
-        ids.add(end)
-    return {i for i in ids if i is not None}
-
-
-def _decode_loop(
-    model: TextModel, prompt_ids: torch.Tensor, n: int, max_new: int,
-    generator: torch.Generator | None,
-) -> tuple[list[str], torch.Tensor]:
-    """n continuations of one prompt with the KV cache: greedy, or sampled from `generator`.
-
-    Sampling runs on the CPU with an explicit torch.Generator, so a seed gives the same texts
-    on any device and whatever else uses the global RNG.
-
-    Returns:
-        The continuations, and the next-token logits after the prompt (`[vocab]`, float32 CPU),
-        so callers that also need the next-token distribution skip a forward pass.
-    """
-    stop = _stop_ids(model)
-    # transformers 5 renamed the KV-cache argument `past_key_values` to `cache`; accept both.
-    cache_arg = "cache" if "cache" in inspect.signature(model.net.forward).parameters else (
-        "past_key_values")
-    ids = prompt_ids.to(model.device).repeat(n, 1)
-    out_ids: list[list[int]] = [[] for _ in range(n)]
-    done = [False] * n
-    with torch.inference_mode():
-        output = model.net(input_ids=ids, use_cache=True)
-        first = output.logits[0, -1].float().cpu()
-        for _ in range(max_new):
-            logits = output.logits[:, -1].float().cpu()
-            if generator is None:
-                chosen = logits.argmax(dim=-1)
-            else:
-                top = torch.topk(logits / TEMPERATURE, min(TOP_K, logits.shape[-1]))
-                picks = torch.multinomial(torch.softmax(top.values, -1), 1, generator=generator)
-                chosen = top.indices.gather(1, picks)[:, 0]
-            for i, token in enumerate(chosen.tolist()):
-                if not done[i]:
-                    if token in stop:
-                        done[i] = True
-                    else:
-                        out_ids[i].append(token)
-            if all(done):
-                break
-            cache = output.get("cache")
-            cache = output.get("past_key_values") if cache is None else cache
-            output = model.net(input_ids=chosen[:, None].to(model.device),
-                               **{cache_arg: cache}, use_cache=True)
-    return [model.tokenizer.decode(t, skip_special_tokens=True) for t in out_ids], first
-
-
-def _chat_ids(model: TextModel, message: str) -> torch.Tensor:
-    """The subject LM's chat-template prompt for one user message, as `[1, tokens]` ids."""
-    text = model.tokenizer.apply_chat_template(
-        [{"role": "user", "content": message}], add_generation_prompt=True, tokenize=False)
-    return model.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
 
 
 def _clean(text: str, limit: int) -> str:
@@ -97,16 +30,16 @@ def _clean(text: str, limit: int) -> str:
 
 def _subject_lm() -> TextModel:
     model = get_model(SUBJECT_LM)
-    if not isinstance(model, TextModel) or not model._is_causal:
+    if not isinstance(model, TextModel) or not model.is_causal:
         raise ToolError(f"{SUBJECT_LM} is not available as a causal LM here")
     return model
 
 
-@tool("text")
+@tool("text", result=GeneratedTexts)
 def generate_texts(
     ctx: ToolContext,
     prompt: str,
-    n: Annotated[int, Range(1, _DEFAULTS.max_generated)] = 5,
+    n: Annotated[int, Field(ge=1, le=DEFAULT_LIMITS.max_generated)] = 5,
     seed: int = 0,
 ) -> Observation:
     """Write n new stimulus texts from a description (e.g. 'sentences about cooking pasta').
@@ -127,7 +60,7 @@ def generate_texts(
     if n > ctx.limits.max_generated:
         raise ToolError(f"n={n} is over the limit of {ctx.limits.max_generated} texts per call")
     limit = ctx.limits.max_text_chars
-    backend = ctx.backends.get("text_lm")
+    backend = ctx.backends.get("text_lm") or text_gen.from_settings()
     if backend is not None:
         texts = [t for t in (_clean(t, limit) for t in backend.generate(prompt, n)) if t][:n]
         source = f"backbone {getattr(backend, 'describe', lambda: type(backend).__name__)()}"
@@ -136,10 +69,10 @@ def generate_texts(
         message = (f"{prompt.strip()}\n\nWrite one short text of one or two sentences. "
                    "Reply with the text only.")
         generator = torch.Generator().manual_seed(int(seed))
-        ids = _chat_ids(model, message)
+        ids = chat_ids(model, message)
         texts = []
         for _ in range(3):  # a sample can end at once; draw again (same stream: deterministic)
-            samples, _ = _decode_loop(model, ids, n - len(texts), ctx.limits.max_new_tokens,
+            samples, _ = decode(model, ids, n - len(texts), ctx.limits.max_new_tokens,
                                       generator)
             texts += [t for t in (_clean(s, limit) for s in samples) if t]
             if len(texts) >= n:
@@ -151,7 +84,7 @@ def generate_texts(
     if len(texts) < n:
         lines.append(f"(asked for {n}; {n - len(texts)} came back empty)")
     return Observation(tool="generate_texts", summary="\n".join(lines),
-                       data={"texts": texts, "source": source, "prompt": prompt})
+                       result=GeneratedTexts(texts=texts, source=source, prompt=prompt))
 
 
 # Deterministic edits, tried in order; anything else is a free-form instruction.
@@ -212,20 +145,20 @@ def _free_edit(ctx: ToolContext, text: str, instruction: str) -> tuple[str, str]
     request = ("Rewrite the text below following the instruction. Change only what the "
                f"instruction asks and reply with the rewritten text only.\n"
                f"Instruction: {instruction}\nText: {text}")
-    backend = ctx.backends.get("text_lm")
+    backend = ctx.backends.get("text_lm") or text_gen.from_settings()
     if backend is not None:
         replies = backend.generate(request, 1)
         return (_clean(replies[0], ctx.limits.max_text_chars) if replies else ""), "backbone"
     model = _subject_lm()
-    reply, _ = _decode_loop(model, _chat_ids(model, request), 1, ctx.limits.max_new_tokens, None)
+    reply, _ = decode(model, chat_ids(model, request), 1, ctx.limits.max_new_tokens, None)
     return _clean(reply[0], ctx.limits.max_text_chars), "subject-lm"
 
 
-@tool("text")
+@tool("text", result=EditedTexts)
 def edit_texts(
     ctx: ToolContext,
-    texts: Annotated[list[str], Range(1, _DEFAULTS.max_texts)],
-    edits: Annotated[list[str], Range(1, _DEFAULTS.max_texts)],
+    texts: Annotated[list[str], Field(min_length=1, max_length=DEFAULT_LIMITS.max_texts)],
+    edits: Annotated[list[str], Field(min_length=1, max_length=DEFAULT_LIMITS.max_texts)],
     unit: str | None = None,
 ) -> Observation:
     """Make contrastive texts by editing given ones, and optionally measure a unit on both.
@@ -243,8 +176,8 @@ def edit_texts(
         unit: optional unit address; when given, its max activation on each original and
             edited text is reported.
     """
-    texts = _check_texts(ctx, texts)
-    edits = _check_texts(ctx, edits, "edits")
+    texts = check_texts(ctx, texts)
+    edits = check_texts(ctx, edits, "edits")
     if len(edits) == len(texts) or len(edits) == 1:
         pairs = [(t, edits[0] if len(edits) == 1 else edits[i]) for i, t in enumerate(texts)]
     elif len(texts) == 1:
@@ -270,7 +203,7 @@ def edit_texts(
                         "applied": edited is not None, "reason": reason})
     applied = [r for r in results if r["applied"]]
     if unit is not None and applied:
-        address, _, _ = _text_unit(unit)
+        address, _, _ = text_unit(unit)
         acts = activations(address, [r["original"] for r in applied]
                            + [r["edited"] for r in applied])
         half = len(applied)
@@ -288,4 +221,4 @@ def edit_texts(
         lines.append(f"{i}. ({r['path']}: {r['edit']!r}){measure} {r['original']!r} -> "
                      f"{r['edited']!r}")
     return Observation(tool="edit_texts", summary="\n".join(lines),
-                       data={"pairs": results, "unit": unit})
+                       result=EditedTexts(pairs=results, unit=unit))

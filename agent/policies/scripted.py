@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent.policies.base import Policy, PolicyEnv, ToolCall
+from agent.policies.base import Policy, PolicyEnv, ToolCall, register_policy
 from agent.state import AgentState, Hypothesis
 
 
+@register_policy("scripted", reported=False)
 class ScriptedPolicy(Policy):
     """Plays a fixed script: per round, hypotheses to propose, tool calls, revisions.
 
@@ -19,8 +20,6 @@ class ScriptedPolicy(Policy):
         final: the conclusion; defaults to the first hypothesis.
         conclude_after: conclude once this many rounds ran (default: after the last round).
     """
-
-    name = "scripted"
 
     def __init__(self, rounds: list[dict[str, Any]], final: dict[str, Any] | None = None,
                  conclude_after: int | None = None) -> None:

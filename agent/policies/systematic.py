@@ -15,93 +15,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
-
-from agent.policies.base import Policy, PolicyEnv, ToolCall
+from agent.evidence import CELLS, classify_cells
+from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
 from agent.state import AgentState, Hypothesis
-
-CELLS = ("ab", "a_only", "b_only", "neither")
-
-
-def _phrase(modality: str, concept: str) -> str:
-    from tools.contrast import vocabulary
-
-    found = vocabulary(modality).get(concept)
-    return found.phrase if found else concept.replace("_", " ")
+from models.concepts import describe as describe_concepts
+from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
 
 
 def describe(modality: str, composition: str, a: str, b: str | None = None) -> tuple[str, str]:
-    """A description in plain words and a short label for a (composed) concept."""
-    pa = _phrase(modality, a)
-    if composition == "single" or b is None:
-        return f"fires on {pa}", a.replace("_", " ")
-    pb = _phrase(modality, b)
-    label = {"or": f"{a} | {b}", "and": f"{a} & {b}", "and_not": f"{a} & not {b}"}[composition]
-    text = {
-        "or": f"fires on {pa} or on {pb}",
-        "and": f"fires on {pa} only together with {pb} (both must be present)",
-        "and_not": f"fires on {pa}, unless {pb} are also present",
-    }[composition]
-    return text, label.replace("_", " ")
+    """A description in plain words and a short label for a (composed) vocabulary concept."""
+    return describe_concepts(modality, "single" if b is None else composition,
+                             [a] if b is None else [a, b])
 
 
-def classify_cells(cells: dict[str, dict[str, float]], n: int) -> dict[str, Any]:
-    """Read a 2x2 design (a, b present or absent) as single, OR, AND or AND-NOT.
-
-    Four simple effects, each normalised by the range of the cell means and tested with a
-    z-score (difference over its standard error, floored at 5 % of the range so zero-variance
-    cells do not give infinite z): a alone (`a_only - neither`), b alone (`b_only -
-    neither`), b given a (`ab - a_only`) and a given b (`ab - b_only`). An effect counts when
-    it is at least a quarter of the range and z >= 3.
-
-    Returns:
-        {"pattern": single_a | single_b | or | and | and_not_ab | and_not_ba | none,
-         "confidence": 0..1, "effects": {...}}
-    """
-    present = [c for c in CELLS if c in cells]
-    means = {c: cells[c]["mean"] for c in present}
-    stds = {c: cells[c]["std"] for c in present}
-    span = max(means.values()) - min(means.values())
-    if span <= 1e-9:
-        return {"pattern": "none", "confidence": 0.0, "effects": {}, "means": means}
-
-    def effect(high: str, low: str) -> dict[str, float]:
-        diff = means[high] - means[low]
-        error = np.sqrt(stds[high] ** 2 / n + stds[low] ** 2 / n + (0.05 * span) ** 2)
-        return {"size": round(float(diff / span), 4), "z": round(float(diff / error), 3)}
-
-    # A cell that cannot be built (two background patterns together; prices without
-    # numbers) leaves its effects unmeasured, read as no effect.
-    pairs = {"a_alone": ("a_only", "neither"), "b_alone": ("b_only", "neither"),
-             "b_given_a": ("ab", "a_only"), "a_given_b": ("ab", "b_only")}
-    effects = {name: effect(high, low) if high in means and low in means
-               else {"size": 0.0, "z": 0.0} for name, (high, low) in pairs.items()}
-
-    def positive(name: str) -> bool:
-        return effects[name]["size"] >= 0.25 and effects[name]["z"] >= 3
-
-    def negative(name: str) -> bool:
-        return effects[name]["size"] <= -0.25 and effects[name]["z"] <= -3
-
-    a_fires, b_fires = positive("a_alone"), positive("b_alone")
-    if a_fires and b_fires:
-        pattern, defining = "or", ["a_alone", "b_alone"]
-    elif a_fires:
-        pattern, defining = (("and_not_ab", ["a_alone", "b_given_a"]) if negative("b_given_a")
-                             else ("single_a", ["a_alone"]))
-    elif b_fires:
-        pattern, defining = (("and_not_ba", ["b_alone", "a_given_b"]) if negative("a_given_b")
-                             else ("single_b", ["b_alone"]))
-    elif positive("b_given_a") and positive("a_given_b"):
-        pattern, defining = "and", ["b_given_a", "a_given_b"]
-    else:
-        return {"pattern": "none", "confidence": 0.0, "effects": effects, "means": means}
-    confidence = min(min(1.0, abs(effects[e]["z"]) / 6.0) * min(1.0, abs(effects[e]["size"])
-                                                                / 0.8) for e in defining)
-    return {"pattern": pattern, "confidence": round(float(confidence), 3), "effects": effects,
-            "means": means}
-
-
+@register_policy("systematic")
 class SystematicPolicy(Policy):
     """The built-in experimenter (offline default and the baseline LLM policies must beat).
 
@@ -111,7 +38,7 @@ class SystematicPolicy(Policy):
         max_partners: candidate partner concepts tested in the factorial round.
     """
 
-    name = "systematic"
+    order = 0
 
     def __init__(self, n: int = 8, exemplars: int = 16, max_partners: int = 3) -> None:
         self.n = n
@@ -221,25 +148,26 @@ class SystematicPolicy(Policy):
             if exp.get("error"):
                 ps.setdefault("failed", []).append({"id": exp["id"], "error": exp["error"]})
                 continue
-            data = exp.get("data") or {}
-            if exp["tool"] == "exemplar_concepts":
-                ps["enrichment"] = {"id": exp["id"], "rows": data["concepts"],
-                                    "top_values": data.get("top_values", [])}
-            elif exp["tool"] == "screen_concepts" and data.get("absent"):
-                ps["without"] = {"id": exp["id"], "absent": data["absent"],
-                                 "rows": data["concepts"]}
-            elif exp["tool"] == "screen_concepts" and not data.get("given"):
-                ps["singles"] = {"id": exp["id"], "rows": data["concepts"]}
-            elif exp["tool"] == "screen_concepts":
-                ps["conditional"] = {"id": exp["id"], "given": data["given"],
-                                     "rows": data["concepts"]}
-            elif exp["tool"] == "probe_concepts":
-                include, exclude = data["include"], data["exclude"]
+            result = experiment_result(exp, state["modality"])
+            if isinstance(result, ConceptEnrichment):
+                ps["enrichment"] = {"id": exp["id"],
+                                    "rows": [r.model_dump() for r in result.concepts],
+                                    "top_values": result.top_values}
+            elif isinstance(result, ConceptScreen):
+                rows = [r.model_dump() for r in result.concepts]
+                if result.absent:
+                    ps["without"] = {"id": exp["id"], "absent": result.absent, "rows": rows}
+                elif not result.given:
+                    ps["singles"] = {"id": exp["id"], "rows": rows}
+                else:
+                    ps["conditional"] = {"id": exp["id"], "given": result.given, "rows": rows}
+            elif isinstance(result, ConceptProbe):
+                include, exclude = result.include, result.exclude
                 key = "|".join(sorted(include + exclude))
                 cell = ("ab" if len(include) == 2 else "neither" if not include else
                         "a_only" if include[0] == ps["candidates"][0] else "b_only")
                 ps.setdefault("cells", {}).setdefault(key, {})[cell] = {
-                    "id": exp["id"], "mean": data["mean"], "std": data["std"]}
+                    "id": exp["id"], "mean": result.mean, "std": result.std}
 
     def revise(self, state: AgentState, env: PolicyEnv) -> list[Hypothesis]:
         ps = env.policy_state

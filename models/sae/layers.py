@@ -62,7 +62,7 @@ def sae_layer(model: TextModel, sae: SparseAutoencoder) -> TextLayer:
         raise SAEError(f"SAE {config.name!r} was made for model {config.model!r}, "
                        f"not {model.name!r}")
     try:
-        base = model.text_layer(config.hook_layer)
+        base = model.layer_spec(config.hook_layer)
     except ModelsError as error:
         raise SAEError(f"SAE {config.name!r} reads layer {config.hook_layer!r}: {error}") from error
     if base.info.kind not in READABLE_KINDS:

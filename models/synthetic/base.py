@@ -1,4 +1,4 @@
-"""Synthetic ground-truth units: concept detectors composed by single, OR, AND and AND-NOT.
+"""Synthetic ground-truth units: vocabulary concepts composed by single, OR, AND and AND-NOT.
 
 A synthetic unit computes its activation from the stimulus content alone (pixels or text),
 never from hidden metadata. Each concept detector returns a map of scores in [0, 1]
@@ -14,27 +14,8 @@ from typing import Literal
 
 import numpy as np
 
+from models.concepts.base import COMPOSITIONS, Composition
 from models.errors import ModelsError
-
-Composition = Literal["single", "or", "and", "and_not"]
-COMPOSITIONS: tuple[str, ...] = ("single", "or", "and", "and_not")
-
-
-@dataclass(frozen=True)
-class Concept:
-    """A detectable concept of the vocabulary.
-
-    Attributes:
-        name: identifier used in unit specs and suite files (e.g. "red", "circle", "numbers").
-        category: the family it belongs to ("colour", "shape", "lexicon", ...).
-        phrase: how a description names it ("red regions", "words for animals").
-        synonyms: other words a description may use for it (for judges and parsers).
-    """
-
-    name: str
-    category: str
-    phrase: str
-    synonyms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,18 +73,4 @@ def combine(composition: str, maps: np.ndarray) -> np.ndarray:
         return maps.min(axis=0)
     if composition == "and_not":
         return np.minimum(maps[0], 1.0 - maps[1])
-    raise ModelsError(f"unknown composition {composition!r}; valid: {', '.join(COMPOSITIONS)}")
-
-
-def describe(composition: str, phrases: list[str]) -> str:
-    """A ground-truth description in plain words for a composition of concept phrases."""
-    if composition == "single":
-        return f"fires on {phrases[0]}"
-    if composition == "or":
-        return "fires on " + " or on ".join(phrases)
-    if composition == "and":
-        return "fires on " + " that are also ".join(phrases) if len(phrases) == 2 else (
-            "fires only when all of these are present: " + "; ".join(phrases))
-    if composition == "and_not":
-        return f"fires on {phrases[0]}, unless there are also {phrases[1]}"
     raise ModelsError(f"unknown composition {composition!r}; valid: {', '.join(COMPOSITIONS)}")

@@ -49,10 +49,10 @@ class SyntheticModel(SubjectModel):
 
     def concepts(self) -> dict:
         if self.modality == "vision":
-            from models.synthetic.vision import VISION_CONCEPTS
+            from models.concepts.vision import VISION_CONCEPTS
 
             return VISION_CONCEPTS
-        from models.synthetic.text import TEXT_CONCEPTS
+        from models.concepts.text import TEXT_CONCEPTS
 
         return TEXT_CONCEPTS
 
@@ -76,20 +76,21 @@ class SyntheticModel(SubjectModel):
         concepts = sorted({c for unit in chosen for c in unit.concepts})
         column = {c: i for i, c in enumerate(concepts)}
         if self.modality == "vision":
-            from models.synthetic.vision import vision_concept_maps
+            from models.concepts.vision import vision_concept_maps
 
             maps = vision_concept_maps(concepts, list(stimuli))  # [b, concepts, h, w]
             combined = np.stack(
                 [combine(u.composition, maps[:, [column[c] for c in u.concepts]].swapaxes(0, 1))
                  for u in chosen], axis=1)
             return LayerRecording(maps=torch.from_numpy(combined.astype(np.float32)))
-        from models.synthetic import text as text_units
+        from models.concepts.text import text_concept_scores
+        from models.synthetic.text_units import text_unit_map
 
-        scores, tokens = text_units.text_concept_scores(concepts, list(stimuli))
+        scores, tokens = text_concept_scores(concepts, list(stimuli))
         per_unit = []
         for u in chosen:
             unit_scores = scores[:, [column[c] for c in u.concepts]]
-            per_unit.append(text_units.text_unit_map(u, unit_scores))
+            per_unit.append(text_unit_map(u, unit_scores))
         combined = np.stack(per_unit, axis=1)  # [b, units, tokens]
         return LayerRecording(maps=torch.from_numpy(combined.astype(np.float32)),
                               lengths=[len(t) for t in tokens], tokens=tokens)
@@ -98,9 +99,9 @@ class SyntheticModel(SubjectModel):
 def build_synthetic_model(modality: str) -> SyntheticModel:
     """The built-in synthetic units of one modality."""
     if modality == "vision":
-        from models.synthetic.vision import VISION_UNITS
+        from models.synthetic.vision_units import VISION_UNITS
 
         return SyntheticModel("synthetic-vision", "vision", VISION_UNITS)
-    from models.synthetic.text import TEXT_UNITS
+    from models.synthetic.text_units import TEXT_UNITS
 
     return SyntheticModel("synthetic-text", "text", TEXT_UNITS)

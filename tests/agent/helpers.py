@@ -6,8 +6,8 @@ import json
 import threading
 from pathlib import Path
 
-from agent.context import Budgets
 from agent.events import EVENT_TYPES
+from agent.requests import Budgets
 from agent.runner import RunSpec, new_run_dir, run
 from agent.transcript import EVENTS_FILE, read_events
 

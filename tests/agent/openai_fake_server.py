@@ -13,7 +13,10 @@ from typing import Any
 
 # A fault is applied to one chat request, in order: "ok", an HTTP status (429, 500, 503, 400),
 # ("sleep", seconds) to outlast the client's timeout, "bad_tools" (a tool call with an unknown
-# name and one with arguments that are not JSON), or "reject_tools" (400 when `tools` is sent).
+# name and one with arguments that are not JSON), "reject_tools" (400 when `tools` is sent),
+# and hostile endpoints: "hang" (never answers), "drip" (sends a valid reply one byte a
+# second), "reset" (drops the connection), "garbage" (200 with a body that is not JSON),
+# "echo_key" (a 401 whose message repeats the Authorization header it received).
 Fault = str | int | tuple[str, float]
 
 
@@ -91,6 +94,7 @@ class FakeOpenAIServer:
         self.statuses: list[int] = []
         self.auth: list[str] = []
         self._lock = threading.Lock()
+        self.release = threading.Event()  # set at exit: hanging and dripping handlers end
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -104,6 +108,7 @@ class FakeOpenAIServer:
         return self
 
     def __exit__(self, *_exc: Any) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -144,6 +149,39 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
 
+            def _hostile(self, fault: Fault, body: dict[str, Any]) -> bool:
+                """Act out a hostile endpoint; True when the request was handled."""
+                if fault == "hang":
+                    server.release.wait(600)
+                    return True
+                if fault == "reset":
+                    self.connection.shutdown(2)
+                    return True
+                if fault == "garbage":
+                    self._send(200, b"<html>oops, not json</html>")
+                    return True
+                if fault == "echo_key":
+                    self._send(401, {"error": {"message": "invalid key "
+                                               + self.headers.get("Authorization", ""),
+                                               "type": "invalid_request_error"}})
+                    return True
+                if fault == "drip":
+                    data = json.dumps(scripted_reply(body, "ok")).encode()
+                    try:
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        for byte in data:
+                            if server.release.wait(1.0):
+                                break
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError, OSError):
+                        pass
+                    return True
+                return False
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 if server.upstream:
                     self._send(*server._forward(self.path, None))
@@ -158,6 +196,8 @@ class FakeOpenAIServer:
                     server.requests.append(body)
                     server.auth.append(self.headers.get("Authorization", ""))
                 fault = server._next_fault()
+                if self._hostile(fault, body):
+                    return
                 if isinstance(fault, tuple) and fault[0] == "sleep":
                     time.sleep(fault[1])
                     fault = "ok"

@@ -2,9 +2,9 @@
 
 import threading
 
-from agent.context import Budgets
 from agent.graph import build_graph
 from agent.policies.scripted import ScriptedPolicy
+from agent.requests import Budgets
 from tests.agent.helpers import check_transcript, run_to_end
 
 UNIT = "synthetic-vision:single:0"

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from agent.context import Budgets
 from agent.policies.local import LocalPolicy
+from agent.requests import Budgets
 from agent.runner import RunSpec, new_run_dir, run
 from agent.transcript import CHECKPOINT_FILE
 from tests.agent.helpers import check_transcript
@@ -84,10 +84,17 @@ def test_scorer_picks_the_obvious_candidate(policy):
     messages = [{"role": "system", "content": "Reply with exactly one of the options."},
                 {"role": "user", "content": "Answer with the word 'yes'.\nOptions:\n- yes\n"
                  "- banana"}]
-    choices, prompt_tokens = policy.scorer.score(messages, ["banana", "yes"])
-    assert prompt_tokens > 10
+    choices, prompt_tokens = policy.backbone.scorer.score(messages, ["banana", "yes"])
+    assert prompt_tokens > 10 and policy.backbone.count_tokens(messages) == prompt_tokens
     assert max(choices, key=lambda c: c.score).text == "yes"
     assert all(c.tokens >= 2 for c in choices)  # the reply and its end-of-turn token
+    scores = policy.backbone.score(messages, ["banana", "yes"])
+    assert scores == [c.score for c in choices]
+
+
+def test_local_backbone_writes_a_reply(policy):
+    reply = policy.backbone.chat([{"role": "user", "content": "Say hello."}], max_tokens=8)
+    assert reply.content.strip() and reply.usage["prompt_tokens"] > 0
 
 
 def test_run_on_a_real_unit_makes_only_valid_moves(tmp_path, policy, corpus):

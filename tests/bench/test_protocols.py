@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.judge import parse
 from bench.protocols import evaluate, held_out
 from bench.suites import load_suite
 
@@ -35,7 +36,7 @@ def test_description_naming_nothing_scores_chance():
     address = "synthetic-vision:single:0"
     data = held_out(address, "vision")
     result = evaluate("responds to something hard to name", address, "vision", data)
-    assert result["parsed"]["composition"] == "none"
+    assert parse("responds to something hard to name", "vision").composition == "none"
     assert result["simulation"]["correlation"] == 0.0
     assert result["detection"]["balanced_accuracy"] == 0.5
     assert abs(result["predictive"]["auc"] - 0.5) <= 0.25

@@ -6,17 +6,15 @@ import numpy as np
 import pytest
 import torch
 
+from models.concepts.text import TEXT_CONCEPTS, text_concept_scores, tokenize
 from models.embedding import SentenceEmbedder, get_embedder, similarity
 from models.errors import ModelsError
 from models.synthetic.base import SyntheticUnitSpec
-from models.synthetic.text import (
-    TEXT_CONCEPTS,
+from models.synthetic.text_units import (
     TEXT_UNITS,
     probe_texts,
-    text_concept_scores,
     text_unit_activations,
     text_unit_map,
-    tokenize,
 )
 
 # Seeds for the AUC check; development used seeds below 100.

@@ -9,17 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.concepts.vision import VISION_CONCEPTS, vision_concept_maps
 from models.errors import ModelsError
 from models.stimuli import images as gen
 from models.stimuli.photos import natural_photos
 from models.synthetic.base import combine
-from models.synthetic.vision import (
-    VISION_CONCEPTS,
-    VISION_UNITS,
-    probe_images,
-    unit_values,
-    vision_concept_maps,
-)
+from models.synthetic.vision_units import VISION_UNITS, probe_images, unit_values
 
 #: Seeds never used while the detectors were tuned.
 FRESH_SEED = 880_000

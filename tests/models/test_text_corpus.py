@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from models.concepts.text import TEXT_CONCEPTS, text_concept_scores
 from models.errors import ModelsError, StimulusError
 from models.stimuli.texts import (
     LEXICONS,
@@ -15,7 +16,6 @@ from models.stimuli.texts import (
     sentences_with,
     texts_from_file,
 )
-from models.synthetic.text import TEXT_CONCEPTS, text_concept_scores
 
 
 def test_corpus_is_deterministic_in_its_seed() -> None:

@@ -8,18 +8,26 @@ from typing import Annotated, Literal
 
 import jsonschema
 import pytest
+from pydantic import Field
 
 from tools.context import ToolContext
 from tools.observation import Observation
-from tools.registry import _TOOLS, Range, call_tool, list_tools, tool
+from tools.registry import call_tool, get_tool, list_tools, tool, unregister
+from tools.results import GeneratedTexts, ToolResult
+
+
+class Echo(ToolResult):
+    """The test-only tool's result."""
+
+    text: str
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
 def demo_tool():
-    @tool("text", name="demo_echo")
-    def demo_echo(ctx: ToolContext, word: str, times: Annotated[int, Range(1, 3)] = 1,
+    @tool("text", result=Echo, name="demo_echo")
+    def demo_echo(ctx: ToolContext, word: str, times: Annotated[int, Field(ge=1, le=3)] = 1,
                   mode: Literal["upper", "lower"] = "lower", extra: list[str] | None = None
                   ) -> Observation:
         """Repeat a word (a test-only tool).
@@ -34,10 +42,14 @@ def demo_tool():
         if word == "boom":
             raise RuntimeError("tool bug")
         text = " ".join([word] * times)
-        return Observation("demo_echo", text.upper() if mode == "upper" else text)
+        if word == "wrong-type":
+            return Observation("demo_echo", text, result=GeneratedTexts(texts=[], source="",
+                                                                        prompt=""))
+        text = text.upper() if mode == "upper" else text
+        return Observation("demo_echo", text, result=Echo(text=text))
 
-    yield _TOOLS[("text", "demo_echo")]
-    del _TOOLS[("text", "demo_echo")]
+    yield get_tool("demo_echo", "text")
+    unregister("demo_echo", "text")
 
 
 def test_schema_is_generated_from_signature_and_docstring(demo_tool):
@@ -47,17 +59,19 @@ def test_schema_is_generated_from_signature_and_docstring(demo_tool):
     assert schema["properties"]["times"] == {"type": "integer", "minimum": 1, "maximum": 3,
                                              "description": "how often, at most three.",
                                              "default": 1}
+    assert demo_tool.result_type is Echo
     assert schema["properties"]["mode"]["enum"] == ["upper", "lower"]
-    assert schema["properties"]["extra"]["type"] == "array"
+    assert {"type": "array", "items": {"type": "string"}} in schema["properties"]["extra"][
+        "anyOf"]
     assert "ctx" not in schema["properties"]
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
 @pytest.mark.parametrize("arguments,needle", [
-    ({}, "'word' is a required property"),
-    ({"word": "a", "times": 9}, "9 is greater than the maximum of 3"),
-    ({"word": 3}, "3 is not of type 'string'"),
-    ({"word": "a", "colour": "red"}, "Additional properties"),
+    ({}, "word: Field required"),
+    ({"word": "a", "times": 9}, "times: Input should be less than or equal to 3"),
+    ({"word": 3}, "word: Input should be a valid string"),
+    ({"word": "a", "colour": "red"}, "colour: Extra inputs are not permitted"),
     ("not an object", "must be a JSON object"),
 ])
 def test_malformed_calls_become_error_observations(tmp_path, demo_tool, arguments, needle):
@@ -80,6 +94,13 @@ def test_good_call_runs_and_is_timed(tmp_path, demo_tool):
     observation = call_tool("demo_echo", "text", {"word": "hi", "times": 2, "mode": "upper"},
                             ToolContext(tmp_path))
     assert observation.ok and observation.summary == "HI HI" and observation.duration_s >= 0
+    assert isinstance(observation.result, Echo) and observation.data == {"text": "HI HI"}
+    assert demo_tool.parse_result(observation.data) == observation.result
+
+
+def test_a_tool_returning_another_result_type_is_an_error(tmp_path, demo_tool):
+    observation = call_tool("demo_echo", "text", {"word": "wrong-type"}, ToolContext(tmp_path))
+    assert "not its declared Echo" in observation.error
 
 
 def test_every_registered_tool_has_a_valid_schema_and_description():
@@ -89,6 +110,7 @@ def test_every_registered_tool_has_a_valid_schema_and_description():
         jsonschema.Draft202012Validator.check_schema(spec.parameters)
         assert spec.description and spec.parameters["type"] == "object"
         assert spec.openai_schema()["function"]["name"] == spec.name
+        assert issubclass(spec.result_type, ToolResult)
 
 
 def test_tools_list_cli_prints_name_modality_description_parameters():

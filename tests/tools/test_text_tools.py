@@ -13,7 +13,8 @@ import torch
 from models.interventions import steer
 from models.recording import activations
 from tools import Limits, ToolContext, call_tool, list_tools
-from tools.backends.text_gen import OpenAITextGenerator, from_env
+from tools.backends.text_gen import OpenAITextGenerator, from_settings
+from tools.settings import ToolsSettings
 
 LM = "smollm2-135m-instruct"
 UNIT = f"{LM}:model.layers.3.mlp:17"
@@ -59,19 +60,19 @@ def test_every_text_tool_has_a_valid_schema():
 
 @pytest.mark.parametrize("name,arguments,expect", [
     ("call_unit", {"texts": ["hi"]}, "unit"),
-    ("call_unit", {"unit": UNIT, "texts": "not a list"}, "array"),
-    ("call_unit", {"unit": UNIT, "texts": [3]}, "string"),
+    ("call_unit", {"unit": UNIT, "texts": "not a list"}, "valid list"),
+    ("call_unit", {"unit": UNIT, "texts": [3]}, "valid string"),
     ("call_unit", {"unit": "nonsense", "texts": ["hi"]}, "bad unit address"),
     ("call_unit", {"unit": f"{LM}:model.layers.3.mlp:99999", "texts": ["hi"]}, "out of range"),
     ("call_unit", {"unit": UNIT, "texts": ["hi"] * 40}, "texts"),
     ("call_unit", {"unit": UNIT, "texts": ["  "]}, "empty"),
     ("call_unit", {"unit": "efficientnet_lite0:blocks.4:3", "texts": ["hi"]}, "vision"),
     ("steer_unit", {"unit": UNIT, "prompt": "x"}, "scale"),
-    ("steer_unit", {"unit": UNIT, "prompt": "x", "scale": "big"}, "number"),
-    ("dataset_exemplars", {"unit": UNIT, "k": 0}, "minimum"),
-    ("generate_texts", {"prompt": "cats", "n": 100}, "maximum"),
+    ("steer_unit", {"unit": UNIT, "prompt": "x", "scale": "big"}, "valid number"),
+    ("dataset_exemplars", {"unit": UNIT, "k": 0}, "greater than or equal to 1"),
+    ("generate_texts", {"prompt": "cats", "n": 100}, "less than or equal to 16"),
     ("edit_texts", {"texts": ["a b", "c d"], "edits": ["uppercase"] * 3}, "do not pair"),
-    ("logit_effect", {"unit": UNIT, "bogus": 1}, "additional"),
+    ("logit_effect", {"unit": UNIT, "bogus": 1}, "extra inputs are not permitted"),
 ])
 def test_malformed_calls_are_error_observations(ctx, name, arguments, expect):
     observation = call(ctx, name, **arguments)
@@ -183,7 +184,7 @@ def test_logit_and_encoder_units(ctx):
     minilm = "minilm-l6:encoder.layer.2.intermediate:3"
     encoder = call(ctx, "ablate_unit", unit=minilm, prompt="a dog in the park")
     assert encoder.ok, encoder.error
-    assert encoder.data["next_token"] is None and 0 < encoder.data["embedding_cosine"] <= 1 + 1e-9
+    assert encoder.data["top_before"] == [] and 0 < encoder.data["embedding_cosine"] <= 1 + 1e-9
     no_head = call(ctx, "logit_effect", unit=minilm)
     assert not no_head.ok and "unembedding" in no_head.error
     head = call(ctx, "logit_effect", unit=f"{LM}:model.layers.5.self_attn:2")
@@ -237,13 +238,18 @@ def test_backbone_is_used_when_configured(ctx):
     assert "make it poetic" in backbone.prompts[-1]
 
 
-def test_backend_from_env_hides_key():
-    assert from_env({}) is None
-    generator = from_env({"WORKBENCH_TEXT_MODEL": "m", "OPENAI_API_KEY": "sk-secret",
-                          "WORKBENCH_TEXT_BASE_URL": "http://localhost:1/v1"})
+def test_backend_from_settings_hides_key(monkeypatch):
+    for name in ("WORKBENCH_TEXT_MODEL", "WORKBENCH_TEXT_API_KEY", "OPENAI_API_KEY",
+                 "WORKBENCH_TEXT_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert from_settings() is None
+    monkeypatch.setenv("WORKBENCH_TEXT_MODEL", "m")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    monkeypatch.setenv("WORKBENCH_TEXT_BASE_URL", "http://localhost:1/v1")
+    generator = from_settings()
     assert isinstance(generator, OpenAITextGenerator)
     assert generator.api_key == "sk-secret" and "sk-secret" not in repr(generator)
+    assert "sk-secret" not in repr(ToolsSettings())
     assert generator.base_url == "http://localhost:1/v1"
-    override = from_env({"WORKBENCH_TEXT_MODEL": "m", "WORKBENCH_TEXT_API_KEY": "k2",
-                         "OPENAI_API_KEY": "k1"})
-    assert override.api_key == "k2"
+    monkeypatch.setenv("WORKBENCH_TEXT_API_KEY", "k2")
+    assert from_settings().api_key == "k2"

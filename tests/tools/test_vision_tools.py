@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.concepts.vision import vision_concept_maps
 from models.recording import activations
 from models.registry import get_model
 from models.stimuli.images import random_scene, render, save_png
-from models.synthetic.vision import vision_concept_maps
 from tools import Limits, ToolContext, call_tool, list_tools
 
 if importlib.util.find_spec("tools.text") is None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,7 +10,9 @@ import numpy as np
 from PIL import Image
 
 from models.stimuli import images as gen
+from models.stimuli_io import png_data_url
 from tools.context import ToolContext, ToolError
+from tools.settings import tools_settings
 
 OFFLINE_LABEL = "offline fallback, no vision-language model"
 DESCRIBE_PROMPT = (
@@ -47,17 +46,6 @@ class Describer(Protocol):
     def describe(self, images: list[Image.Image]) -> list[Description]: ...
 
     def summarize(self, images: list[Image.Image]) -> tuple[str, dict[str, Any]]: ...
-
-
-def png_data_url(image: Image.Image, side: int = 512) -> str:
-    """A base64 PNG data URL of the image, downscaled so its longest side is at most `side`."""
-    image = image.convert("RGB")
-    if max(image.size) > side:
-        scale = side / max(image.size)
-        image = image.resize((round(image.width * scale), round(image.height * scale)))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 class OpenAIDescriber:
@@ -237,12 +225,13 @@ def describer_backend(ctx: ToolContext) -> tuple[Describer, str | None]:
         if describer is None:
             raise ToolError(f"describer {chosen!r} is unavailable here ({reason})")
         return describer, None
-    model = os.environ.get("WORKBENCH_VLM_MODEL", "").strip()
-    base_url = os.environ.get("WORKBENCH_VLM_BASE_URL", "").strip() or None
+    settings = tools_settings()
+    model = (settings.vlm_model or "").strip()
+    base_url = (settings.vlm_base_url or "").strip() or None
     if isinstance(chosen, str) and chosen.startswith("openai:"):
         model = chosen.removeprefix("openai:")
     if model or base_url:
-        key = os.environ.get("WORKBENCH_VLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        key = settings.vlm_api_key.get_secret_value() if settings.vlm_api_key else None
         if not model:
             return OfflineDescriber(), "WORKBENCH_VLM_BASE_URL is set but WORKBENCH_VLM_MODEL " \
                                        "is not; used the offline fallback"
@@ -251,7 +240,7 @@ def describer_backend(ctx: ToolContext) -> tuple[Describer, str | None]:
                                         "for the OpenAI API; used the offline fallback")
         # local servers (vLLM, Ollama) accept any key, but the client requires one
         return OpenAIDescriber(model, base_url, key or "not-needed"), None
-    local = os.environ.get("WORKBENCH_VLM_LOCAL", "").strip()
+    local = (settings.vlm_local or "").strip()
     if local:
         describer, reason = _local(local)
         if describer is not None:

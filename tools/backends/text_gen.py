@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ENV_BASE_URL = "WORKBENCH_TEXT_BASE_URL"
-ENV_MODEL = "WORKBENCH_TEXT_MODEL"
-ENV_API_KEY = "WORKBENCH_TEXT_API_KEY"
-ENV_FALLBACK_KEY = "OPENAI_API_KEY"
+from tools.settings import ToolsSettings, tools_settings
 
 SYSTEM_PROMPT = (
     "You write short stimulus texts for experiments on language models. Reply with the "
@@ -91,15 +86,16 @@ class OpenAITextGenerator:
         return f"{self.model} via {self.base_url or 'OpenAI'}"
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> OpenAITextGenerator | None:
+def from_settings(settings: ToolsSettings | None = None) -> OpenAITextGenerator | None:
     """The backbone configured by WORKBENCH_TEXT_* variables, or None when no model is set.
 
     WORKBENCH_TEXT_MODEL names the model (required), WORKBENCH_TEXT_BASE_URL the endpoint
     (default: OpenAI), WORKBENCH_TEXT_API_KEY the key (falls back to OPENAI_API_KEY).
     """
-    env = os.environ if environ is None else environ
-    model = env.get(ENV_MODEL, "").strip()
+    settings = settings or tools_settings()
+    model = (settings.text_model or "").strip()
     if not model:
         return None
-    key = env.get(ENV_API_KEY) or env.get(ENV_FALLBACK_KEY) or None
-    return OpenAITextGenerator(model=model, base_url=env.get(ENV_BASE_URL) or None, api_key=key)
+    key = settings.text_api_key.get_secret_value() if settings.text_api_key else None
+    return OpenAITextGenerator(model=model, base_url=settings.text_base_url or None,
+                               api_key=key)

@@ -1,4 +1,4 @@
-"""Synthetic vision units: concept maps computed from pixels alone, and their compositions."""
+"""Vision concept detectors: maps of colours, shapes, patterns, counts, positions and text, computed from the pixels alone."""
 
 from __future__ import annotations
 
@@ -10,18 +10,26 @@ from PIL import Image
 from scipy import ndimage
 from skimage.measure import label, regionprops
 
+from models.concepts.base import Concept
 from models.errors import ModelsError, StimulusError
 from models.stimuli import images as gen
-from models.synthetic.base import Concept, SyntheticUnitSpec, combine, describe
 
 #: Side of the analysed image and of the output maps.
 WORK = 112
+
+
 MAP = 28
+
+
 #: Border band (pixels at WORK size) that the generator keeps free of objects: it shows the
 #: background, whose colours are learnt there.
 BAND = 11
+
+
 #: Components at least this large are objects; smaller compact ones may be glyphs.
 OBJECT_AREA = 100
+
+
 GLYPH_MAX_SIDE = 16
 
 
@@ -71,16 +79,13 @@ def _concepts() -> dict[str, Concept]:
 VISION_CONCEPTS: dict[str, Concept] = _concepts()
 
 
-# --------------------------------------------------------------------------- shape templates
-
-
 @lru_cache(maxsize=1)
 def _templates() -> dict[str, tuple[np.ndarray, float]]:
     """Each shape's silhouette normalised to its bounding box (20x20), and its aspect ratio."""
     table = {}
     for shape in gen.SHAPES:
         obj = gen.ObjectSpec(shape=shape, colour="red", x=0.5, y=0.5, size=0.4)
-        mask = np.asarray(gen._shape_mask(obj, 200)) > 0
+        mask = np.asarray(gen.shape_mask(obj, 200)) > 0
         table[shape] = (_normalise(mask), _aspect(mask))
     return table
 
@@ -109,9 +114,6 @@ def _classify(crop: np.ndarray) -> str | None:
     return best if best_iou >= 0.72 and best_score >= 0.6 else None
 
 
-# --------------------------------------------------------------------------- image analysis
-
-
 def _pool(mask: np.ndarray) -> np.ndarray:
     size = WORK // MAP
     return mask.astype(np.float32).reshape(MAP, size, MAP, size).mean(axis=(1, 3))
@@ -122,9 +124,17 @@ def _ramp(value: float, low: float, high: float) -> float:
 
 
 _BALL = np.linalg.norm(np.mgrid[-3:4, -3:4, -3:4], axis=0) <= 3.0
+
+
 _BAND_MASK = np.ones((WORK, WORK), bool)
+
+
 _BAND_MASK[BAND:-BAND, BAND:-BAND] = False
+
+
 _XS = (np.arange(WORK, dtype=np.float32) + 0.5) / WORK
+
+
 _SIDE_WEIGHTS = {
     "left": np.broadcast_to(np.clip((0.5 - _XS) / 0.1, 0, 1)[None, :], (WORK, WORK)),
     "right": np.broadcast_to(np.clip((_XS - 0.5) / 0.1, 0, 1)[None, :], (WORK, WORK)),
@@ -303,221 +313,3 @@ def vision_concept_maps(concepts: list[str], images: list[Image.Image]) -> np.nd
         for j, name in enumerate(concepts):
             out[i, j] = analysis.concept_map(name)
     return out
-
-
-def unit_values(spec: SyntheticUnitSpec, images: list[Image.Image]) -> np.ndarray:
-    """A unit's activation per image: the max of its combined concept map."""
-    maps = vision_concept_maps(list(spec.concepts), images)
-    return np.array([combine(spec.composition, m).max() for m in maps], np.float32)
-
-
-# --------------------------------------------------------------------------- units
-
-
-def _unit(
-    composition: str, concepts: tuple[str, ...], label: str, description: str | None = None
-) -> SyntheticUnitSpec:
-    phrases = [VISION_CONCEPTS[c].phrase for c in concepts]
-    return SyntheticUnitSpec(
-        modality="vision",
-        composition=composition,
-        concepts=concepts,  # type: ignore[arg-type]
-        description=description or describe(composition, phrases),
-        label=label,
-    )
-
-
-_SINGLES = (
-    "red",
-    "blue",
-    "green",
-    "yellow",
-    "purple",
-    "orange",
-    "pink",
-    "circle",
-    "square",
-    "triangle",
-    "star",
-    "hexagon",
-    "cross",
-    "ring",
-    "horizontal_stripes",
-    "vertical_stripes",
-    "checkerboard",
-    "dots",
-    "grid",
-    "oval",
-    "text",
-    "many_objects",
-    "left",
-    "top",
-)
-
-VISION_UNITS: list[SyntheticUnitSpec] = [
-    *(_unit("single", (c,), VISION_CONCEPTS[c].phrase.split(" (")[0]) for c in _SINGLES),
-    _unit("or", ("red", "blue"), "red or blue"),
-    _unit("or", ("circle", "square"), "circles or squares"),
-    _unit("or", ("star", "triangle"), "stars or triangles"),
-    _unit(
-        "or",
-        ("horizontal_stripes", "vertical_stripes"),
-        "horizontal or vertical stripes",
-        "fires on striped backgrounds, whether the stripes run horizontally or vertically",
-    ),
-    _unit("or", ("checkerboard", "dots"), "checkerboard or polka dots"),
-    _unit("or", ("yellow", "green"), "yellow or green"),
-    _unit(
-        "or",
-        ("text", "many_objects"),
-        "text or crowded scenes",
-        "fires on written text (letters or words) or on scenes with many objects (five or more)",
-    ),
-    _unit("or", ("ring", "cross"), "rings or crosses"),
-    _unit(
-        "and",
-        ("red", "circle"),
-        "red circles",
-        "fires on red circles: circles that are red; red things of other shapes and circles "
-        "of other colours leave it silent",
-    ),
-    _unit(
-        "and",
-        ("blue", "square"),
-        "blue squares",
-        "fires on blue squares; blue things of other shapes and squares of other colours "
-        "leave it silent",
-    ),
-    _unit(
-        "and",
-        ("yellow", "star"),
-        "yellow stars",
-        "fires on yellow stars; other yellow shapes and stars of other colours leave it silent",
-    ),
-    _unit(
-        "and",
-        ("green", "triangle"),
-        "green triangles",
-        "fires on green triangles; other green shapes and triangles of other colours leave "
-        "it silent",
-    ),
-    _unit(
-        "and",
-        ("purple", "hexagon"),
-        "purple hexagons",
-        "fires on purple hexagons; other purple shapes and hexagons of other colours leave "
-        "it silent",
-    ),
-    _unit(
-        "and",
-        ("circle", "left"),
-        "circles on the left",
-        "fires on circles located in the left part of the image; circles elsewhere and "
-        "other objects on the left leave it silent",
-    ),
-    _unit(
-        "and",
-        ("square", "top"),
-        "squares at the top",
-        "fires on squares located in the top part of the image; squares lower down and "
-        "other objects at the top leave it silent",
-    ),
-    _unit(
-        "and",
-        ("triangle", "horizontal_stripes"),
-        "triangles on horizontal stripes",
-        "fires on triangles drawn over a horizontally striped background; triangles on other "
-        "backgrounds and striped scenes without triangles leave it silent",
-    ),
-    _unit(
-        "and_not",
-        ("circle", "red"),
-        "non-red circles",
-        "fires on circles of any colour except red; red circles leave it silent",
-    ),
-    _unit(
-        "and_not",
-        ("square", "blue"),
-        "non-blue squares",
-        "fires on squares of any colour except blue; blue squares leave it silent",
-    ),
-    _unit(
-        "and_not",
-        ("red", "circle"),
-        "red except red circles",
-        "fires on red regions (red shapes, text or background) except where the red thing is "
-        "a circle",
-    ),
-    _unit(
-        "and_not",
-        ("star", "yellow"),
-        "non-yellow stars",
-        "fires on stars of any colour except yellow; yellow stars leave it silent",
-    ),
-    _unit(
-        "and_not",
-        ("triangle", "horizontal_stripes"),
-        "triangles not on stripes",
-        "fires on triangles, unless the background has horizontal stripes",
-    ),
-    _unit(
-        "and_not",
-        ("text", "many_objects"),
-        "text in uncluttered scenes",
-        "fires on written text (letters or words), unless the scene also holds many objects "
-        "(five or more)",
-    ),
-    _unit(
-        "and_not",
-        ("circle", "left"),
-        "circles not on the left",
-        "fires on circles, except circles located in the left part of the image",
-    ),
-    _unit(
-        "and_not",
-        ("green", "checkerboard"),
-        "green without checkerboard",
-        "fires on green regions, unless the background is a checkerboard",
-    ),
-]
-
-
-def probe_images(spec: SyntheticUnitSpec, n: int, seed: int, positive: bool) -> list[Image.Image]:
-    """Fresh generated images on which a unit should fire (positive) or stay silent.
-
-    Positives include what makes it fire: its concept (single), any one concept (OR), all
-    concepts bound together (AND), or the first without the second (AND-NOT). Negatives are
-    controls: scenes without the concept (single) or any of them (OR); scenes with all but
-    one concept (AND); scenes with both (the first only where the second is) or neither
-    (AND-NOT).
-    """
-    rng = np.random.default_rng(seed)
-    concepts = list(spec.concepts)
-    result = []
-    for index in range(n):
-        others: list[str] = []
-        if spec.composition == "single":
-            include, exclude = (concepts, []) if positive else ([], concepts)
-        elif spec.composition == "or":
-            if positive:
-                pick = concepts[index % len(concepts)]
-                include, exclude = [pick], []
-            else:
-                include, exclude = [], concepts
-        elif spec.composition == "and":
-            if positive:
-                include, exclude = concepts, []
-            else:
-                missing = concepts[index % len(concepts)]
-                include, exclude = [c for c in concepts if c != missing], [missing]
-        else:
-            first, second = concepts
-            if positive:
-                include, exclude = [first], [second]
-            elif index % 2 == 0:
-                include, exclude, others = [first, second], [], [first]
-            else:
-                include, exclude = [], [first, second]
-        scene = gen.scene_with(include, exclude, rng, others_exclude=others)
-        result.append(gen.render(scene))
-    return result

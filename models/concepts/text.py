@@ -1,21 +1,12 @@
-"""Synthetic text units: concept detectors computed from the text alone, and their compositions.
-
-Every concept gives a per-token map in [0, 1]:
+"""Text concept detectors: per-token scores in [0, 1], computed from the text alone.
 
 * lexicon concepts: 1 on a token whose lowercase form (or its singular) is in the category's
-  lexicon (`models.stimuli.texts.LEXICONS`);
+  lexicon (`models.concepts.lexicons.LEXICONS`);
 * pattern concepts: 1 on every token that overlaps a regex match on the raw text (a URL, a
   price, a quoted passage, a question sentence, ...);
 * semantic concepts: the text is cut into sentences, each sentence is embedded with
   all-MiniLM-L6-v2 and its best cosine similarity to the concept's prototype phrases is
   mapped linearly from [SEMANTIC_LOW, SEMANTIC_HIGH] to [0, 1] and given to all its tokens.
-
-Compositions for text differ from the position-wise rule of `models.synthetic.base` for AND
-and AND-NOT, because two concepts rarely share a token: the map is the first concept's map,
-gated by the text-level presence (max over tokens) of the other concepts. AND fires on tokens
-of the first concept in texts that also contain the others; AND-NOT fires on tokens of the
-first concept in texts that do not contain the second. OR and single are position-wise, as in
-`combine`. Use `text_unit_map` (not `combine` alone) for text units.
 """
 
 from __future__ import annotations
@@ -26,10 +17,10 @@ import re
 import numpy as np
 import torch
 
+from models.concepts.base import Concept
+from models.concepts.lexicons import IRREGULAR_PLURALS, LEXICONS, plural
 from models.errors import ModelsError, choices
-from models.stimuli.texts import IRREGULAR_PLURALS, LEXICONS, plural, sentences_with
 from models.stimuli_io import check_texts
-from models.synthetic.base import Concept, SyntheticUnitSpec, combine
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -42,8 +33,6 @@ def tokenize(text: str) -> list[str]:
 def _token_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
 
-
-# --- lexicon concepts -------------------------------------------------------------------
 
 _LEXICON_PHRASES = {
     "animals": "words for animals",
@@ -82,9 +71,9 @@ def _lexicon_forms() -> dict[str, str]:
     return forms
 
 
-# --- pattern concepts -------------------------------------------------------------------
-
 _QUOTE_CLOSERS = "\"”’')]"
+
+
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "numbers": re.compile(r"\d+(?:[.,]\d+)*"),
     "years": re.compile(r"(?<![\w$€£¥.,:])(?:1[5-9]\d\d|20\d\d)(?![\w.,:]\d|\w)"),
@@ -115,6 +104,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\+=|&&|\|\|"
     ),
 }
+
+
 _PATTERN_PHRASES = {
     "numbers": "numbers written in digits",
     "years": "years (such as 1999 or 2024)",
@@ -129,6 +120,8 @@ _PATTERN_PHRASES = {
     "quotations": "quoted speech or text in quotation marks",
     "code": "programming code (identifiers with underscores, function calls, brackets)",
 }
+
+
 # Sentence boundaries: end punctuation (with closing quotes) followed by space, or a newline.
 _SENTENCE_END = re.compile(r"[.!?]+[" + re.escape(_QUOTE_CLOSERS) + r"]*(?=\s|$)|\n")
 
@@ -158,11 +151,12 @@ def _match_spans(concept: str, text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _PATTERNS[concept].finditer(text)]
 
 
-# --- semantic concepts ------------------------------------------------------------------
-
 #: Cosine similarity at or below which a sentence scores 0, and at or above which it scores 1.
 SEMANTIC_LOW = 0.30
+
+
 SEMANTIC_HIGH = 0.45
+
 
 _SEMANTIC_PROTOTYPES: dict[str, tuple[str, ...]] = {
     "sports": (
@@ -210,6 +204,8 @@ _SEMANTIC_PROTOTYPES: dict[str, tuple[str, ...]] = {
         "roasting meat",
     ),
 }
+
+
 _SEMANTIC_PHRASES = {
     "sports": "sentences about sports",
     "medicine": "sentences about medicine and health care",
@@ -228,6 +224,8 @@ def _prototype_embeddings(concept: str) -> torch.Tensor:
 # Sentence similarities already computed, per (concept, sentence): templated texts repeat
 # sentences a lot, and the model is the slow part. Cleared when it grows past the limit.
 _SIMILARITY_CACHE: dict[tuple[str, str], float] = {}
+
+
 _SIMILARITY_CACHE_LIMIT = 200_000
 
 
@@ -308,6 +306,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "cooking": ("recipes", "kitchen", "baking", "culinary"),
 }
 
+
 TEXT_CONCEPTS: dict[str, Concept] = {
     **{
         name: Concept(name, "lexicon", _LEXICON_PHRASES[name], _SYNONYMS[name]) for name in LEXICONS
@@ -376,173 +375,3 @@ def text_concept_scores(
                 for a, b, values in sentence_scores[i]:
                     row[: len(starts)][(starts < b) & (ends > a)] = values[which]
     return scores, tokens
-
-
-def text_unit_map(spec: SyntheticUnitSpec, scores: np.ndarray) -> np.ndarray:
-    """Combine the concept maps of one text unit into its per-token map.
-
-    Args:
-        spec: the unit.
-        scores: `[batch, len(spec.concepts), tokens]`, the scores of the unit's concepts in
-            order (as `text_concept_scores(spec.concepts, texts)[0]` returns them).
-
-    Returns:
-        `[batch, tokens]` float32 in [0, 1]: single and OR position-wise; AND and AND-NOT
-        take the first concept's map gated by the others' text-level presence.
-    """
-    maps = np.moveaxis(np.asarray(scores, dtype=np.float32), 1, 0)
-    if maps.shape[0] != len(spec.concepts):
-        raise ModelsError(
-            f"unit {spec.id} has {len(spec.concepts)} concepts, got scores for {maps.shape[0]}"
-        )
-    if spec.composition in ("and", "and_not"):
-        presence = maps[1:].max(axis=2, keepdims=True)
-        maps = np.concatenate([maps[:1], np.broadcast_to(presence, maps[1:].shape)], axis=0)
-    return combine(spec.composition, maps).astype(np.float32)
-
-
-def text_unit_activations(
-    spec: SyntheticUnitSpec, texts: list[str]
-) -> tuple[np.ndarray, list[list[str]]]:
-    """The per-token map `[batch, tokens]` of a text unit on texts, and the tokens."""
-    scores, tokens = text_concept_scores(list(spec.concepts), texts)
-    return text_unit_map(spec, scores), tokens
-
-
-# --- units ------------------------------------------------------------------------------
-
-
-def _describe(composition: str, names: tuple[str, ...]) -> str:
-    phrases = [TEXT_CONCEPTS[n].phrase for n in names]
-    if composition == "single":
-        return f"fires on {phrases[0]}"
-    if composition == "or":
-        return "fires on " + " or on ".join(phrases)
-    if composition == "and":
-        return f"fires on {phrases[0]}, but only in texts that also contain " + " and ".join(
-            phrases[1:]
-        )
-    return f"fires on {phrases[0]}, unless the text also contains {phrases[1]}"
-
-
-def _unit(composition: str, *names: str) -> SyntheticUnitSpec:
-    symbol = {"single": "", "or": " | ", "and": " & ", "and_not": " & not "}[composition]
-    label = names[0] if composition == "single" else symbol.join(names).replace("_", " ")
-    return SyntheticUnitSpec(
-        modality="text",
-        composition=composition,  # type: ignore[arg-type]
-        concepts=names,
-        description=_describe(composition, names),
-        label=label.replace("_", " "),
-    )
-
-
-_SINGLES = [
-    "animals",
-    "food",
-    "colours",
-    "family",
-    "body",
-    "vehicles",
-    "places",
-    "emotions_positive",
-    "emotions_negative",
-    "music",
-    "days_months",
-    "numbers",
-    "years",
-    "times",
-    "prices",
-    "urls",
-    "emails",
-    "all_caps",
-    "questions",
-    "negation",
-    "first_person",
-    "quotations",
-    "code",
-    "sports",
-    "medicine",
-    "weather",
-]
-_ORS = [
-    ("animals", "vehicles"),
-    ("food", "colours"),
-    ("urls", "emails"),
-    ("questions", "negation"),
-    ("family", "professions"),
-    ("sports", "weather"),
-    ("years", "times"),
-    ("emotions_positive", "emotions_negative"),
-    ("music", "religion"),
-]
-_ANDS = [
-    ("first_person", "emotions_negative"),
-    ("animals", "colours"),
-    ("questions", "prices"),
-    ("family", "places"),
-    ("vehicles", "times"),
-    ("food", "prices"),
-    ("sports", "places"),
-    ("all_caps", "negation"),
-    ("animals", "colours", "places"),
-]
-_AND_NOTS = [
-    ("animals", "negation"),
-    ("numbers", "prices"),
-    ("food", "questions"),
-    ("first_person", "quotations"),
-    ("colours", "clothing"),
-    ("emotions_positive", "negation"),
-    ("weather", "places"),
-    ("code", "questions"),
-    ("family", "first_person"),
-]
-
-TEXT_UNITS: list[SyntheticUnitSpec] = [
-    *(_unit("single", c) for c in _SINGLES),
-    *(_unit("or", *c) for c in _ORS),
-    *(_unit("and", *c) for c in _ANDS),
-    *(_unit("and_not", *c) for c in _AND_NOTS),
-]
-
-
-def probe_texts(spec: SyntheticUnitSpec, n: int, seed: int, positive: bool) -> list[str]:
-    """Texts on which a text unit should fire (positive) or stay silent (negative).
-
-    Positives: single, the concept; OR, any one concept (cycling through them); AND, all
-    concepts; AND-NOT, the first concept without the second. Negatives: single, texts
-    without it; OR, none of the concepts; AND, some but not all (alternately each concept
-    alone, so the hard cases are covered); AND-NOT, alternately both concepts or neither.
-
-    Args:
-        spec: a text unit.
-        n: how many texts.
-        seed: the random seed.
-        positive: which side to write.
-
-    Returns:
-        `n` texts.
-    """
-    if spec.modality != "text":
-        raise ModelsError(f"unit {spec.id} is a {spec.modality} unit, not a text unit")
-    concepts = list(spec.concepts)
-    plans: list[tuple[list[str], list[str]]] = []
-    if spec.composition == "single":
-        plans = [(concepts, []) if positive else ([], concepts)]
-    elif spec.composition == "or":
-        plans = [([c], []) for c in concepts] if positive else [([], concepts)]
-    elif spec.composition == "and":
-        if positive:
-            plans = [(concepts, [])]
-        else:
-            plans = [([c], [o for o in concepts if o != c]) for c in concepts]
-    else:
-        first, second = concepts
-        plans = [([first], [second])] if positive else [(concepts, []), ([], concepts)]
-    share = [n // len(plans) + (1 if k < n % len(plans) else 0) for k in range(len(plans))]
-    texts: list[str] = []
-    for k, ((include, exclude), count) in enumerate(zip(plans, share, strict=True)):
-        if count:
-            texts += sentences_with(include, exclude, count, seed * 101 + k)
-    return texts

@@ -1,0 +1,43 @@
+"""An LLM judge over the agent's configured backbone (agent.settings), when there is one."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from agent.settings import agent_settings
+from models.synthetic.base import SyntheticUnitSpec
+
+
+def llm_configured() -> bool:
+    """Whether an OpenAI-compatible backbone is configured (WORKBENCH_MODEL and a key or URL)."""
+    settings = agent_settings()
+    return bool(settings.model and (settings.base_url or settings.api_key))
+
+
+_LLM_PROMPT = """You grade descriptions of neurons against ground truth.
+Ground truth: {truth}
+Ground-truth concepts: {concepts}; composition: {composition}
+Candidate description: {candidate}
+The candidate is right when it names the same concepts (synonyms are fine) and the same way of
+combining them (single concept; OR: either; AND: only together; AND-NOT: the first unless the
+second). Answer with JSON only: {{"right": true or false, "reason": "..."}}"""
+
+
+def llm_judge(description: str, truth: SyntheticUnitSpec) -> dict[str, Any]:
+    """Ask the configured backbone; the rule judge's verdict stands if the call fails."""
+    from agent.backbones.openai_compat import OpenAIBackbone
+
+    try:
+        backbone = OpenAIBackbone.from_settings(max_retries=2)
+        reply = backbone.chat([{"role": "user", "content": _LLM_PROMPT.format(
+            truth=truth.description, concepts=", ".join(truth.concepts),
+            composition=truth.composition, candidate=description)}], temperature=0.0,
+            max_tokens=300)
+        found = re.search(r"\{.*\}", reply.content, re.S)
+        answer = json.loads(found.group()) if found else {}
+        return {"correct": bool(answer["right"]), "judge": "llm",
+                "llm_reason": str(answer.get("reason", ""))[:500]}
+    except Exception as error:  # noqa: BLE001 (an unreachable backbone must not stop scoring)
+        return {"llm_error": f"{type(error).__name__}: {str(error)[:300]}"}
