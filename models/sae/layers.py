@@ -38,17 +38,65 @@ def describe(sae: SparseAutoencoder) -> str:
     return "; ".join(parts)
 
 
-def latent_maps(sae: SparseAutoencoder) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The layer's `to_maps`: captured `[b, t, d_in]` to latent activations `[b, d_sae, t]`."""
-    skip_first = sae.config.skip_first_token
+class LatentMaps:
+    """An SAE layer's `to_maps`: captured `[b, t, d_in]` to latent activations `[b, d_sae, t]`.
 
-    def to_maps(raw: torch.Tensor) -> torch.Tensor:
-        latents = sae.encode(raw)  # [b, t, d_sae]
-        if skip_first:
+    It keeps the SAE (`.sae`), so code holding the layer spec can reach the decoder
+    (`sae_of`, `latent_edit`, `latent_direction`).
+    """
+
+    def __init__(self, sae: SparseAutoencoder) -> None:
+        self.sae = sae
+
+    def latents(self, raw: torch.Tensor) -> torch.Tensor:
+        """Per-token latents `[b, t, d_sae]`; the first token's are 0 when it is skipped."""
+        latents = self.sae.encode(raw)
+        if self.sae.config.skip_first_token:
             latents[:, 0] = 0.0
-        return latents.transpose(1, 2)
+        return latents
 
-    return to_maps
+    def __call__(self, raw: torch.Tensor) -> torch.Tensor:
+        return self.latents(raw).transpose(1, 2)
+
+
+def sae_of(spec: TextLayer) -> SparseAutoencoder | None:
+    """The SAE behind a layer spec (`model.layer_spec(layer)`), or None for other layers."""
+    return spec.to_maps.sae if isinstance(spec.to_maps, LatentMaps) else None
+
+
+def latent_direction(sae: SparseAutoencoder, index: int) -> torch.Tensor:
+    """The direction latent `index` writes into the activations it reads: `W_dec[index]`
+    `[d_in]` (unit norm for SAEs trained here); what a logit-lens reading multiplies."""
+    return sae.W_dec[index].detach()
+
+
+def latent_edit(spec: TextLayer, index: int, mode: str, scale: float = 0.0
+                ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """An edit of the tensor at the SAE layer's hook point `[b, t, d_in] -> [b, t, d_in]`.
+
+    `mode="ablate"` removes the latent's own contribution `z_index * W_dec[index]` at every
+    token, keeping the rest of the activation (reconstruction error included);
+    `mode="steer"` adds `scale * W_dec[index]` at every token (feature steering as in Templeton
+    et al. 2024, "Scaling Monosemanticity"; `scale` is in the latent's activation units).
+
+    Raises:
+        SAEError: not an SAE layer, or an unknown mode.
+    """
+    maps = spec.to_maps
+    if not isinstance(maps, LatentMaps):
+        raise SAEError(f"{spec.info.layer} is not an SAE layer")
+    if mode not in ("ablate", "steer"):
+        raise SAEError(f"unknown edit {mode!r}; valid: ablate, steer")
+    direction = latent_direction(maps.sae, index)
+
+    def edit(x: torch.Tensor) -> torch.Tensor:
+        write = direction.to(x.device, x.dtype)
+        if mode == "steer":
+            return x + scale * write
+        z = maps.latents(x)[..., index].to(x.dtype)  # [b, t]
+        return x - z[..., None] * write
+
+    return edit
 
 
 def sae_layer(model: TextModel, sae: SparseAutoencoder) -> TextLayer:
@@ -74,7 +122,7 @@ def sae_layer(model: TextModel, sae: SparseAutoencoder) -> TextLayer:
                        f"{model.name}:{config.hook_layer} is {base.info.units} wide")
     sae.to(model.device)
     info = LayerInfo(config.name, "sae_latent", config.d_sae, describe(sae))
-    return TextLayer(info, base.point, latent_maps(sae), final=base.final)
+    return TextLayer(info, base.point, LatentMaps(sae), final=base.final)
 
 
 def attach_sae(model: SubjectModel, sae: SparseAutoencoder) -> LayerInfo:

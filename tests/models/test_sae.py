@@ -19,7 +19,7 @@ from models.corpora import Corpus
 from models.errors import UnitIndexError, UnknownLayerError
 from models.exemplars import build_layer_exemplars
 from models.recording import activations, resolve_unit
-from models.sae.layers import attach_cached_saes
+from models.sae.layers import attach_cached_saes, latent_edit, sae_of
 from models.sae.model import SAEError
 from models.sae.store import list_saes, load_sae, sae_dir, save_sae
 from models.sae.train import train_sae
@@ -109,6 +109,26 @@ def test_activations_match_the_sae_on_the_recorded_layer(sae, smollm2):
         assert len(unit_map) == len(tokens)
         assert unit_map.max() == pytest.approx(value)
         assert unit_map[0] == 0.0
+
+
+def test_latent_edits_use_the_latents_decoder_row(sae, smollm2):
+    spec = smollm2.layer_spec(NAME)
+    assert sae_of(spec) is sae and sae_of(smollm2.layer_spec("model.layers.6")) is None
+    x = smollm2.record("model.layers.6", TEXTS[:2]).maps.transpose(1, 2)  # [b, t, 576]
+    latents = sae.encode(x)
+    latent = int(latents[:, 1:].sum(dim=(0, 1)).argmax())
+    ablated = latent_edit(spec, latent, "ablate")(x)
+    removed = latents[..., latent].clone()
+    removed[:, 0] = 0  # the first token is not modelled, so nothing is removed there
+    torch.testing.assert_close(x - ablated, removed[..., None] * sae.W_dec[latent])
+    steered = latent_edit(spec, latent, "steer", 20.0)(x)
+    torch.testing.assert_close(steered - x, 20.0 * sae.W_dec[latent].expand_as(x), atol=1e-4,
+                               rtol=1e-4)  # x reaches ~900 on the first token
+    # steering along the latent's own decoder row makes that latent fire harder
+    before, after = latents[:, 1:, latent], sae.encode(steered)[:, 1:, latent]
+    assert after.mean() > before.mean() + 5.0 and (after > before).float().mean() > 0.6
+    with pytest.raises(SAEError, match="not an SAE layer"):
+        latent_edit(smollm2.layer_spec("model.layers.6"), 0, "steer", 1.0)
 
 
 def test_bad_latent_index_names_the_valid_range(sae):
