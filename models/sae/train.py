@@ -65,9 +65,10 @@ def evaluate(sae: SparseAutoencoder, held_out: torch.Tensor, everything: torch.T
              chunk: int = 4096) -> SAEMetrics:
     """MSE, FVU and L0 on `held_out` `[n, d_in]`; dead latents over `everything` `[m, d_in]`."""
     error = variance = active = 0.0
-    mean = held_out.mean(dim=0)
+    device = sae.W_enc.device
+    mean = held_out.mean(dim=0).to(device)
     for start in range(0, held_out.shape[0], chunk):
-        x = held_out[start:start + chunk]
+        x = held_out[start:start + chunk].to(device)
         latents = sae.encode(x)
         error += float(((sae.decode(latents) - x) ** 2).sum())
         variance += float(((x - mean) ** 2).sum())
