@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from models.errors import ModelsError
+from models.sae.layers import latent_direction, latent_edit, sae_of
 from models.text import TextLayer, TextModel, output_matrix
 
 # Final norms before the unembedding, by architecture family (first one present wins).
@@ -169,6 +170,9 @@ def ablate(model: TextModel, layer: str, index: int) -> Iterator[None]:
         edit = _head_edit(spec.info.units, index, 0.0)
     elif kind == "residual":
         edit = _project_out(index)
+    elif kind == "sae_latent":
+        # removes the latent's own contribution, keeping the rest (and the SAE's error)
+        edit = latent_edit(spec, index, "ablate")
     else:
         raise InterventionError(
             f"{layer} holds vocabulary logits: a logit cannot be ablated meaningfully (logits "
@@ -186,7 +190,8 @@ def steer(model: TextModel, layer: str, index: int, scale: float) -> Iterator[No
     MLP neuron: `scale` is added to its activation at every position (0 changes nothing).
     Residual direction: `scale` times basis direction `index` is added to the block output
     (0 changes nothing). Attention head: its output is multiplied by `scale` (1 changes
-    nothing, 0 ablates it). Vocabulary logit: `scale` is added to that token's logit.
+    nothing, 0 ablates it). Vocabulary logit: `scale` is added to that token's logit. SAE
+    latent: `scale` times its decoder row is added where the SAE reads.
 
     Raises:
         InterventionError: synthetic units.
@@ -196,6 +201,8 @@ def steer(model: TextModel, layer: str, index: int, scale: float) -> Iterator[No
     kind = spec.info.kind
     if kind == "attention_head":
         edit = _head_edit(spec.info.units, index, float(scale))
+    elif kind == "sae_latent":
+        edit = latent_edit(spec, index, "steer", float(scale))  # scale x its decoder row
     else:
         edit = _neuron_edit(index, float(scale), "add")
     with _edit_at(model.net, spec.point.module, spec.point.port, edit):
@@ -291,6 +298,11 @@ def direct_logit_effect(
             )
         direction = _head_write(model, spec, index, prompt)
         method = "head write at the prompt's last token"
+    elif kind == "sae_latent":
+        sae = sae_of(spec)
+        assert sae is not None
+        direction = latent_direction(sae, index).to(model.device)
+        method = "SAE decoder row"
     else:
         raise InterventionError(
             f"{layer}:{index} is itself the logit of one token "

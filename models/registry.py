@@ -11,6 +11,7 @@ from models import loaders
 from models.base import SubjectModel
 from models.errors import UnknownModelError, choices
 from models.progress import report_progress
+from models.sae.layers import attach_cached_saes
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ for _name, (_arch, _about) in _TIMM.items():
                                        ("model.safetensors", "pytorch_model.bin"))))
 
 _REGISTRY: dict[str, ModelEntry] = {entry.name: entry for entry in _ENTRIES}
+# Run on every model right after it loads, to add layers that live outside its weights: the
+# sparse autoencoders trained or fetched for it (`python -m models.sae list`).
+_EXTENSIONS: list[Callable[[SubjectModel], None]] = [attach_cached_saes]
 _LOADED: dict[str, SubjectModel] = {}
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -116,6 +120,11 @@ def unregister(name: str) -> None:
     """Remove a model and its loaded copy (for tests that plug a model in and out)."""
     _REGISTRY.pop(name, None)
     _LOADED.pop(name, None)
+
+
+def add_extension(extend: Callable[[SubjectModel], None]) -> None:
+    """Run `extend(model)` on every model loaded from now on (it may add layers in place)."""
+    _EXTENSIONS.append(extend)
 
 
 def entry(name: str) -> ModelEntry:
@@ -157,9 +166,11 @@ def get_model(name: str) -> SubjectModel:
         lock = _LOCKS.setdefault(name, threading.Lock())
     with lock:
         if name not in _LOADED:
-            report_progress(f"loading {name} ({spec.source}; the first use loads it once for "
-                            "everyone)", 0, 1)
-            _LOADED[name] = spec.load()
-            report_progress(f"loading {name} ({spec.source}; the first use loads it once for "
-                            "everyone)", 1, 1)
+            what = f"loading {name} ({spec.source}; the first use loads it once for everyone)"
+            report_progress(what, 0, 1)
+            model = spec.load()
+            for extend in _EXTENSIONS:
+                extend(model)
+            _LOADED[name] = model
+            report_progress(what, 1, 1)
     return _LOADED[name]

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from models.base import HookedModel, LayerInfo, LayerRecording, frozen_on_device
+from models.errors import ModelsError
 from models.hooks import HookPoint, capture
 
 # Where a block's MLP neurons and attention-head outputs are read, by architecture family:
@@ -68,6 +69,7 @@ class TextModel(HookedModel):
     Layers per block: MLP neurons (`<block>.mlp`), attention heads (`<block>.self_attn`:
     the norm of each head's write into the residual stream), the residual stream after the
     block (`<block>`, one unit per basis direction), and for causal LMs the vocabulary logits.
+    `add_layer` adds layers computed from those activations (SAE latents, `models.sae`).
     Maps are per token; texts are right-padded, so padding never changes real tokens' values.
     """
 
@@ -91,6 +93,39 @@ class TextModel(HookedModel):
         self.max_tokens = max_tokens
         self.config = net.config
         self._set_layers(self._build_layers())
+
+    def add_layer(self, layer: TextLayer, after: str | None = None, replace: bool = False) -> None:
+        """Add a layer computed from the net's activations (for example SAE latents).
+
+        The layer reads its hook point like any built-in layer; `to_maps` turns the captured
+        `[b, t, d]` tensor into `[b, units, t]`. It is listed right after `after` (a layer name),
+        else before the final layer. With `replace`, a layer of the same name is swapped in place.
+
+        Raises:
+            ModelsError: the name is taken (without `replace`) or malformed, or the hook point
+                is not in the net.
+        """
+        name = layer.info.layer
+        if not name or ":" in name:
+            raise ModelsError(f"bad layer name {name!r}: non-empty, without ':'")
+        if not _has(self.net, layer.point.module):
+            raise ModelsError(f"model {self.name!r} has no module {layer.point.module!r} to hook")
+        if name in self._specs:
+            if not replace:
+                raise ModelsError(f"model {self.name!r} already has a layer {name!r}")
+            at = next(i for i, known in enumerate(self._layers) if known.info.layer == name)
+            self._layers[at] = layer
+            self._specs[name] = layer
+            return
+        if after is not None:
+            self.layer_info(after)
+            position = next(i for i, known in enumerate(self._layers)
+                            if known.info.layer == after) + 1
+        else:
+            position = next((i for i, known in enumerate(self._layers) if known.final),
+                            len(self._layers))
+        self._layers.insert(position, layer)
+        self._specs[name] = layer
 
     def _build_layers(self) -> list[TextLayer]:
         config = self.config

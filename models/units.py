@@ -14,6 +14,7 @@ UNIT_KINDS = (
     "attention_head",  # one head's output (L2 norm of its contribution); value = max over tokens
     "residual",  # a basis direction of the residual stream; value = max over tokens
     "logit",  # an output class or vocabulary logit; value = max (over tokens for LMs)
+    "sae_latent",  # a sparse-autoencoder latent of a layer; value = max over tokens
     "synthetic",  # a ground-truth synthetic unit computed from the stimulus content
 )
 
