@@ -25,7 +25,7 @@ from torch import nn
 from models.hooks import HookPoint, capture
 from models.text import TextModel
 from models.variants import mlp_neuron_input
-from studies.regularization.config import EditConfig
+from studies.regularization.config import EditConfig, StudyConfigError
 from studies.regularization.facts import Fact, object_logprobs
 from studies.regularization.train import mlp_blocks
 
@@ -67,19 +67,18 @@ def edit_module(model: TextModel, layer: int) -> str:
     """The path of block `layer`'s MLP output projection (the module ROME edits)."""
     blocks = mlp_blocks(model)
     if not 0 <= layer < len(blocks):
-        raise ValueError(f"edit.layer {layer} is out of range: {model.name} has blocks "
+        raise StudyConfigError(f"edit.layer {layer} is out of range: {model.name} has blocks "
                          f"0..{len(blocks) - 1}")
     path = mlp_neuron_input(model.net, blocks[layer])
     module = model.net.get_submodule(path) if path else None
     if not isinstance(module, nn.Linear):
-        raise ValueError(f"{model.name}: block {layer} has no nn.Linear MLP output projection "
+        raise StudyConfigError(f"{model.name}: block {layer} has no nn.Linear MLP output projection "
                          f"to edit (found {type(module).__name__})")
     return path
 
 
 def _batch(model: TextModel, texts: Sequence[str]) -> dict[str, torch.Tensor]:
-    encoded = model.tokenizer(list(texts), return_tensors="pt", padding=True)
-    return {k: v.to(model.device) for k, v in encoded.items()}
+    return {k: v.to(model.device) for k, v in model.tokenize(texts).items()}
 
 
 def key_covariance(model: TextModel, module: str, texts: Sequence[str],
@@ -113,82 +112,91 @@ def context_prefixes(texts: Sequence[str], count: int, seed: int) -> list[str]:
     return [""] + [" ".join(text.split()[:6]).rstrip(".!?,;:") + "." for text in chosen]
 
 
-def compute_edit(model: TextModel, fact: Fact, module: str, covariance: torch.Tensor,
-                 prefixes: Sequence[str], config: EditConfig) -> RankOneEdit:
-    """Find k*, the value change d, and u for one fact (nothing is changed in the model)."""
-    net = model.net
+def subject_key(model: TextModel, fact: Fact, module: str,
+                prefixes: Sequence[str]) -> torch.Tensor:
+    """k*: `module`'s input at the subject's last token, averaged over the prefixed prompts,
+    `[d_in]` (float64)."""
     prompts = [f"{p} {fact.prompt}".strip() for p in prefixes]
-    # the key: the module's input at the subject's last token, averaged over prefixes
-    batch = _batch(model, prompts)
     positions = [subject_position(model, p, fact.subject) for p in prompts]
-    with torch.no_grad(), capture(net, HookPoint(module, "input")) as store:
-        net(**batch, use_cache=False)
-    rows = torch.arange(len(prompts))
-    key = store["value"][rows, positions].double().mean(dim=0)  # [d_in]
-    weight = net.get_submodule(module).weight
-    value = (weight.double() @ key).float()  # [d_out]
+    with torch.no_grad(), capture(model.net, HookPoint(module, "input")) as store:
+        model.net(**_batch(model, prompts), use_cache=False)
+    return store["value"][torch.arange(len(prompts)), positions].double().mean(dim=0)
 
-    # the value change: optimise d added at the subject position so the new object wins
-    tokenizer = model.tokenizer
-    target = tokenizer(" " + fact.new_object, add_special_tokens=False)["input_ids"]
-    rows_ids = [tokenizer(p)["input_ids"] + target for p in prompts]
+
+def value_change(model: TextModel, fact: Fact, module: str, prefixes: Sequence[str],
+                 limit: float, config: EditConfig) -> tuple[torch.Tensor, list[float]]:
+    """d: the change of `module`'s output at the subject's last token that makes the new object
+    likely after every prefixed prompt, while a KL term keeps the next-token distribution after
+    "<subject> is a" (ROME's essence prompt). The norm of d is kept <= `limit`.
+
+    Returns:
+        d `[d_out]`, and the new object's mean negative log-likelihood at each step.
+    """
+    net, tokenizer, device = model.net, model.tokenizer, model.device
+    prompts = [f"{p} {fact.prompt}".strip() for p in prefixes]
     essence = f"{fact.subject} is a"
-    rows_ids.append(tokenizer(essence)["input_ids"])
-    positions = positions + [subject_position(model, essence, fact.subject)]
-    width = max(len(r) for r in rows_ids)
+    target = tokenizer(" " + fact.new_object, add_special_tokens=False)["input_ids"]
+    rows = [tokenizer(p)["input_ids"] + target for p in prompts] + [tokenizer(essence)["input_ids"]]
+    positions = [subject_position(model, text, fact.subject) for text in [*prompts, essence]]
+    width = max(len(r) for r in rows)
     pad = tokenizer.pad_token_id or 0
-    ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows_ids], device=model.device)
-    mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in rows_ids])[:, None])
-    mask = mask.long().to(model.device)
-    delta = torch.zeros_like(value, requires_grad=True)
-    hook_rows = torch.arange(len(rows_ids), device=model.device)
-    hook_cols = torch.tensor(positions, device=model.device)
+    ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=device)
+    mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in rows])[:, None])
+    mask = mask.long().to(device)
+    targets = torch.tensor(target, device=device)[:, None]
+    essence_row, essence_end = len(prompts), len(rows[-1]) - 1
+    hook_rows = torch.arange(len(rows), device=device)
+    hook_cols = torch.tensor(positions, device=device)
+    with torch.no_grad():
+        logits = net(input_ids=ids, attention_mask=mask, use_cache=False).logits
+        essence_before = logits[essence_row, essence_end].float().log_softmax(-1)
+    delta = torch.zeros(net.get_submodule(module).weight.shape[0], device=device,
+                        requires_grad=True)
 
     def add_delta(_module, _args, output):
         output = output.clone()
         output[hook_rows, hook_cols] += delta.to(output.dtype)
         return output
 
-    def run() -> torch.Tensor:
-        handle = net.get_submodule(module).register_forward_hook(add_delta)
-        try:
-            return net(input_ids=ids, attention_mask=mask, use_cache=False).logits.float()
-        finally:
-            handle.remove()
-
-    with torch.no_grad():
-        essence_row, essence_end = len(prompts), len(rows_ids[-1]) - 1
-        base_essence = net(input_ids=ids, attention_mask=mask, use_cache=False).logits[
-            essence_row, essence_end].float().log_softmax(-1)
     optimizer = torch.optim.Adam([delta], lr=config.learning_rate)
-    limit = config.max_delta_ratio * value.norm()
     losses = []
     for _ in range(config.steps):
-        logp = run().log_softmax(-1)
-        nll = []
-        for row in range(len(prompts)):
-            start = len(rows_ids[row]) - len(target)
-            picked = logp[row, start - 1:start - 1 + len(target)].gather(
-                -1, torch.tensor(target, device=model.device)[:, None])
-            nll.append(-picked.mean())
-        kl = torch.nn.functional.kl_div(logp[essence_row, essence_end], base_essence,
+        handle = net.get_submodule(module).register_forward_hook(add_delta)
+        try:
+            logp = net(input_ids=ids, attention_mask=mask,
+                       use_cache=False).logits.float().log_softmax(-1)
+        finally:
+            handle.remove()
+        nll = torch.stack([
+            -logp[row, len(rows[row]) - len(target) - 1:len(rows[row]) - 1].gather(
+                -1, targets).mean() for row in range(len(prompts))]).mean()
+        kl = torch.nn.functional.kl_div(logp[essence_row, essence_end], essence_before,
                                         log_target=True, reduction="sum")
-        loss = torch.stack(nll).mean() + config.kl_weight * kl
-        losses.append(float(torch.stack(nll).mean().detach()))
+        losses.append(float(nll.detach()))
         optimizer.zero_grad()
-        loss.backward()
+        (nll + config.kl_weight * kl).backward()
         optimizer.step()
         with torch.no_grad():
             if delta.norm() > limit:
                 delta.mul_(limit / delta.norm())
+    return delta.detach(), losses
 
-    # the rank-one direction: u = C^-1 k* / (k*^T C^-1 k*), ridge-stabilised
+
+def compute_edit(model: TextModel, fact: Fact, module: str, covariance: torch.Tensor,
+                 prefixes: Sequence[str], config: EditConfig) -> RankOneEdit:
+    """Find k*, the value change d and u for one fact (nothing in the model is changed)."""
+    key = subject_key(model, fact, module, prefixes)
+    weight = model.net.get_submodule(module).weight
+    value = (weight.double() @ key).float()  # [d_out], W k*
+    delta, losses = value_change(model, fact, module, prefixes,
+                                 config.max_delta_ratio * float(value.norm()), config)
+    # u = C^-1 k* / (k*^T C^-1 k*), with a small ridge for rank-deficient estimates
     cov = covariance.double().to(key.device)
-    ridge = 1e-4 * cov.diagonal().mean()
-    solved = torch.linalg.solve(cov + ridge * torch.eye(cov.shape[0], dtype=cov.dtype,
-                                                         device=cov.device), key)
+    ridge = 1e-4 * cov.diagonal().mean() * torch.eye(cov.shape[0], dtype=cov.dtype,
+                                                      device=cov.device)
+    solved = torch.linalg.solve(cov + ridge, key)
     u = solved / (key @ solved)
-    return RankOneEdit(fact, module, delta.detach().float(), u.float(), losses[0], losses[-1])
+    return RankOneEdit(fact, module, delta.float(), u.float(), losses[0], losses[-1])
 
 
 @contextmanager

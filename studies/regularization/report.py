@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from studies.regularization.config import format_strength  # noqa: E402
+
 REPORT = "report.md"
 PLOT = "performance.png"
 
@@ -31,7 +33,8 @@ def table(results: dict) -> str:
         training = row.get("training") or {}
         sparsity, editing = row["sparsity"], row.get("editing") or {}
         lines.append("| " + " | ".join([
-            row["name"], row["regularizer"], _cell(row["strength"], 4),
+            row["name"], row["regularizer"],
+            "-" if row["strength"] is None else format_strength(row["strength"]),
             _cell(training.get("wall_s"), 0), _cell(row["heldout"]["loss"]),
             _cell(row["heldout"]["perplexity"], 1), _cell(sparsity["near_zero"]),
             _cell(sparsity["near_zero_relative"]), _cell(sparsity["kurtosis"], 1),
@@ -86,7 +89,10 @@ def plot_performance(results: dict, path: Path, sparsity_key: str = "near_zero")
         axes.scatter([x], [y], s=36)
         axes.annotate(row["name"].split("@")[-1] if "@" in row["name"] else "base", (x, y),
                       textcoords="offset points", xytext=(4, 4), fontsize=8)
-    axes.set_xlabel(f"fraction of near-zero MLP activations ({sparsity_key.replace('_', ' ')})")
+    sparsity = results["variants"][0]["sparsity"]
+    rule = (f"|a| <= {sparsity['threshold']}" if sparsity_key == "near_zero" else
+            f"|a| <= {sparsity['relative_threshold']} x neuron max")
+    axes.set_xlabel(f"fraction of near-zero MLP activations ({rule})")
     axes.set_ylabel("held-out loss (nats / token)")
     axes.set_title(f"{results['config']['base_model']}: performance vs sparsity")
     axes.grid(alpha=0.3)

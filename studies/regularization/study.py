@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from models.text import TextModel
 from models.variants import read_manifest
@@ -78,13 +79,15 @@ def edit_variant(model: TextModel, config: StudyConfig, facts: list[Fact],
     module = edit_module(model, edit.layer)
     covariance = key_covariance(model, module, splits.train[:edit.covariance_texts])
     prefixes = context_prefixes(splits.train, edit.prefixes, config.seed)
+    weight = model.net.get_submodule(module).weight
+    original = weight.detach().clone()
     rows = []
     for fact in facts:
         before = score_fact(model, fact)
         change = compute_edit(model, fact, module, covariance, prefixes, edit)
         with applied(model, change):
             after = score_fact(model, fact)
-        restored = score_fact(model, fact) == before
+        restored = bool(torch.equal(weight, original))
         rows.append({"fact": fact.label, "before": before.to_json(), "after": after.to_json(),
                      "restored": restored, "value_loss": [change.loss_before, change.loss_after]})
     summary = {key: float(np.mean([r["after"][key] for r in rows]))
