@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from models import loaders
+from models import loaders, variants
 from models.base import SubjectModel
 from models.errors import UnknownModelError, choices
 from models.progress import report_progress
@@ -128,9 +128,15 @@ def add_extension(extend: Callable[[SubjectModel], None]) -> None:
 
 
 def entry(name: str) -> ModelEntry:
-    """The registry entry for `name`; hub ids (`org/repo`, `timm/arch`) get an entry on the fly."""
+    """The registry entry for `name`; hub ids (`org/repo`, `timm/arch`) get an entry on the fly.
+
+    A name `base@variant` is a fine-tuned variant saved in the cache (see `models.variants`);
+    when none is saved under that name, the error lists the saved ones.
+    """
     if name in _REGISTRY:
         return _REGISTRY[name]
+    if variants.is_variant_name(name):
+        return _variant_entry(variants.read_manifest(name))
     if name.startswith("timm/") and name.count("/") == 1:
         arch = name.split("/", 1)[1]
         return ModelEntry(name, "vision", f"hub timm {arch}", f"timm {arch}",
@@ -147,9 +153,24 @@ def entry(name: str) -> ModelEntry:
     )
 
 
+def _variant_entry(manifest: variants.VariantManifest) -> ModelEntry:
+    modality = entry(manifest.base).modality
+    return ModelEntry(manifest.name, modality, f"variant of {manifest.base} (cache)",
+                      manifest.description,
+                      partial(variants.load_variant, manifest.name, lambda b: entry(b).load()),
+                      partial(variants.variant_available, manifest.name))
+
+
 def list_models() -> list[ModelEntry]:
-    """Every named model, offline ones first."""
-    return list(_REGISTRY.values())
+    """Every named model, offline ones first, then the fine-tuned variants saved here."""
+    saved = []
+    for manifest in variants.saved_variants():
+        if manifest.name not in _REGISTRY:
+            try:
+                saved.append(_variant_entry(manifest))
+            except UnknownModelError:
+                continue  # its base is no model known here
+    return list(_REGISTRY.values()) + saved
 
 
 def is_loaded(name: str) -> bool:
