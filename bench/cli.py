@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.requests import bench_request, check_workers
 from models.console import command, emit
+from models.errors import ModelsError
 
 
 def cmd_suites(args: argparse.Namespace) -> int:
@@ -55,6 +56,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_atlas(args: argparse.Namespace) -> int:
+    from bench.atlas import AtlasRequest, build_atlas
+
+    request = bench_request(suite="atlas", policy=args.policy, workers=args.workers,
+                            policy_options=args.policy_options or {})
+    atlas = AtlasRequest(model=args.model, out=args.out, policy=request.policy,
+                         options=request.policy_options, corpus=args.corpus,
+                         protocols=not args.judge_only, max_rounds=args.max_rounds)
+    layers = [name.strip() for name in args.layers.split(",")] if args.layers else None
+    summary = build_atlas(atlas, layers=layers, units=args.units, workers=request.workers,
+                          ray_address=args.ray, chunk_size=args.chunk_size,
+                          progress=not args.json)
+    emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
+    return 0
+
+
+def cmd_atlas_query(args: argparse.Namespace) -> int:
+    from bench.atlas import query
+
+    rows = query(Path(args.atlas), args.sql)
+    emit(rows, args.json, [" | ".join(str(v)[:60] for v in row.values()) for row in rows])
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
 
@@ -91,6 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where report.md and report.png go (default: the first dir)")
     command(sub, "calibrate", "the judge's threshold and accuracy on its labelled set",
             cmd_calibrate)
+    p = command(sub, "atlas", "describe and score every unit of layers of a model (resumes)",
+                cmd_atlas)
+    p.add_argument("model")
+    p.add_argument("--layers", help="comma-separated layers (default: every MLP/conv/SAE layer)")
+    p.add_argument("--units", help="'all' (default), 'sample:N', or indices like '0-99,120'")
+    p.add_argument("--policy", default="systematic")
+    p.add_argument("--policy-options", help="the policy's options as a JSON object")
+    p.add_argument("--workers", type=int, default=1, help="parallel workers (Ray when > 1)")
+    p.add_argument("--ray", help="'auto' (a local Ray, the default with > 1 worker), a cluster "
+                                 "address, or 'off'")
+    p.add_argument("--chunk-size", type=int, default=16, help="units per task")
+    p.add_argument("--corpus", default="default", help="the exemplar corpus")
+    p.add_argument("--max-rounds", type=int, default=6, help="each unit's round budget")
+    p.add_argument("--judge-only", action="store_true", help="skip the protocols that run "
+                                                             "the unit")
+    p.add_argument("--out", required=True, help="the atlas folder")
+    p = command(sub, "atlas-query", "SQL over an atlas (the table is `atlas`)",
+                cmd_atlas_query)
+    p.add_argument("atlas")
+    p.add_argument("sql")
     return parser
 
 
@@ -98,6 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, ModelsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
