@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 
 from agent.policies import policy_names
+from app_ui import atlas as atlas_ui
 from app_ui import handlers
 from app_ui.runs import runs_root
 from app_ui.settings import app_settings
@@ -42,68 +43,106 @@ def build_demo() -> gr.Blocks:
                                 secret=app_settings().session_secret)
         gr.Markdown("## Interpretability workbench\nAsk a question about a unit or a model; "
                     "an agent answers by running experiments on the real model.")
-        with gr.Tab("Chat"):
-            with gr.Row():
-                with gr.Column(scale=1, min_width=300):
-                    model_box = gr.Dropdown(models, value=model, label="Subject model",
-                                            elem_id="model")
-                    model_status = gr.Markdown("", elem_id="model-status")
-                    layer_box = gr.Dropdown(list(layers), value=layer, label="Layer",
-                                            elem_id="layer")
-                    # no precision: a fractional index must be refused, not rounded
-                    unit_box = gr.Number(0, elem_id="unit-index",
-                                         label=handlers.unit_label(layers.get(layer or "")))
-                    whole_model = gr.Checkbox(False, label="Whole-model question (no unit)",
-                                              elem_id="whole-model")
-                    preset = gr.Dropdown(list(handlers.PRESETS), value=None,
-                                         label="Preset questions", elem_id="preset")
-                    class_box = gr.Dropdown([], value=None, label="Class (for the class preset)",
-                                            visible=False, elem_id="class-box")
-                    with gr.Accordion("Policy and budgets", open=False):
-                        policy = gr.Radio(list(policy_names()), value="systematic",
-                                          label="Policy", elem_id="policy")
-                        with gr.Group(visible=False) as llm_group:
-                            base_url = gr.Textbox(label="Base URL (OpenAI-compatible)",
-                                                  placeholder="https://api.openai.com/v1")
-                            llm_model = gr.Textbox(label="Backbone model name")
-                            api_key = gr.Textbox(label="API key for this URL (the server's "
-                                                 "own key is used only with the server's "
-                                                 "own endpoint)", type="password")
-                        max_rounds = gr.Slider(1, 12, 6, step=1, label="Rounds", elem_id="rounds")
-                        max_tool_calls = gr.Slider(1, 100, 40, step=1, label="Tool calls")
-                        max_seconds = gr.Slider(30, 3600, 900, step=30, label="Seconds")
-                    share = gr.Checkbox(False, label="Share this run in the public gallery",
-                                        elem_id="share")
-                with gr.Column(scale=3):
-                    question = gr.Textbox("What does this unit detect?", label="Question",
-                                          elem_id="question")
-                    with gr.Row():
-                        ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
-                        stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
-                    status = gr.Markdown("", elem_id="status")
-                    chat = gr.Chatbot(label="Agent", height="75vh", elem_id="chat",
-                                      group_consecutive_messages=False, autoscroll=True)
-                    with gr.Row():
-                        download = gr.File(label="Download the run (zip)")
-                        final = gr.JSON(label="Final answer")
-        with gr.Tab("Transcripts"):
-            gr.Markdown("Your runs, and runs others shared in the gallery. A replay reads the "
-                        "event log only, without loading any model.")
-            with gr.Row():
-                run_box = gr.Dropdown([], value=None, allow_custom_value=True, label="Run",
-                                      scale=4, elem_id="run-box")
-                refresh_button = gr.Button("Refresh", scale=1)
-                replay_button = gr.Button("Replay", variant="primary", scale=1)
-                share_box = gr.Checkbox(False, label="Shared in the gallery", scale=1)
-            replay_status = gr.Markdown("")
-            replay_chat = gr.Chatbot(label="Replay", height=640,
-                                     group_consecutive_messages=False)
-            with gr.Row():
-                replay_download = gr.File(label="Download the run (zip)")
-                replay_final = gr.JSON(label="Final answer")
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=1, min_width=300):
+                        model_box = gr.Dropdown(models, value=model, label="Subject model",
+                                                elem_id="model")
+                        model_status = gr.Markdown("", elem_id="model-status")
+                        layer_box = gr.Dropdown(list(layers), value=layer, label="Layer",
+                                                elem_id="layer")
+                        # no precision: a fractional index must be refused, not rounded
+                        unit_box = gr.Number(0, elem_id="unit-index",
+                                             label=handlers.unit_label(layers.get(layer or "")))
+                        whole_model = gr.Checkbox(False, label="Whole-model question (no unit)",
+                                                  elem_id="whole-model")
+                        preset = gr.Dropdown(list(handlers.PRESETS), value=None,
+                                             label="Preset questions", elem_id="preset")
+                        class_box = gr.Dropdown([], value=None, label="Class (for the class preset)",
+                                                visible=False, elem_id="class-box")
+                        with gr.Accordion("Policy and budgets", open=False):
+                            policy = gr.Radio(list(policy_names()), value="systematic",
+                                              label="Policy", elem_id="policy")
+                            with gr.Group(visible=False) as llm_group:
+                                base_url = gr.Textbox(label="Base URL (OpenAI-compatible)",
+                                                      placeholder="https://api.openai.com/v1")
+                                llm_model = gr.Textbox(label="Backbone model name")
+                                api_key = gr.Textbox(label="API key for this URL (the server's "
+                                                     "own key is used only with the server's "
+                                                     "own endpoint)", type="password")
+                            max_rounds = gr.Slider(1, 12, 6, step=1, label="Rounds", elem_id="rounds")
+                            max_tool_calls = gr.Slider(1, 100, 40, step=1, label="Tool calls")
+                            max_seconds = gr.Slider(30, 3600, 900, step=30, label="Seconds")
+                        share = gr.Checkbox(False, label="Share this run in the public gallery",
+                                            elem_id="share")
+                    with gr.Column(scale=3):
+                        question = gr.Textbox("What does this unit detect?", label="Question",
+                                              elem_id="question")
+                        with gr.Row():
+                            ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
+                            stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
+                        status = gr.Markdown("", elem_id="status")
+                        chat = gr.Chatbot(label="Agent", height="75vh", elem_id="chat",
+                                          group_consecutive_messages=False, autoscroll=True)
+                        with gr.Row():
+                            download = gr.File(label="Download the run (zip)")
+                            final = gr.JSON(label="Final answer")
+            with gr.Tab("Transcripts", id="transcripts"):
+                gr.Markdown("Your runs, and runs others shared in the gallery. A replay reads the "
+                            "event log only, without loading any model.")
+                with gr.Row():
+                    run_box = gr.Dropdown([], value=None, allow_custom_value=True, label="Run",
+                                          scale=4, elem_id="run-box")
+                    refresh_button = gr.Button("Refresh", scale=1)
+                    replay_button = gr.Button("Replay", variant="primary", scale=1)
+                    share_box = gr.Checkbox(False, label="Shared in the gallery", scale=1)
+                replay_status = gr.Markdown("")
+                replay_chat = gr.Chatbot(label="Replay", height=640,
+                                         group_consecutive_messages=False)
+                with gr.Row():
+                    replay_download = gr.File(label="Download the run (zip)")
+                    replay_final = gr.JSON(label="Final answer")
+            with gr.Tab("Atlas", id="atlas"):
+                gr.Markdown("Atlases describe every unit of a layer (`python -m bench atlas`). "
+                            "Search descriptions by words, filter by layer and score, and open "
+                            "a unit in the Chat tab for a deeper run.")
+                with gr.Row():
+                    atlas_box = gr.Dropdown(atlas_ui.atlases(), label="Atlas", scale=3,
+                                            elem_id="atlas-box")
+                    atlas_layer = gr.Dropdown([], label="Layer", scale=2, elem_id="atlas-layer")
+                    atlas_metric = gr.Dropdown(list(atlas_ui.SCORE_CHOICES),
+                                               value="simulation_r", label="Score", scale=1)
+                    atlas_min = gr.Slider(-1, 1, -1, step=0.05, label="At least", scale=2)
+                with gr.Row():
+                    atlas_words = gr.Textbox(label="Words in the description", scale=4,
+                                             elem_id="atlas-words")
+                    atlas_search = gr.Button("Search", variant="primary", scale=1,
+                                             elem_id="atlas-search")
+                atlas_status = gr.Markdown("", elem_id="atlas-status")
+                atlas_table = gr.Dataframe(headers=list(atlas_ui.TABLE), interactive=False,
+                                           wrap=True, elem_id="atlas-table")
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        atlas_card = gr.Markdown("", elem_id="atlas-card")
+                    with gr.Column(scale=2):
+                        atlas_images = gr.Gallery(label="Top exemplars", columns=3,
+                                                  height=320)
+                atlas_unit = gr.Textbox(visible=False)
+                open_button = gr.Button("Open this unit in the Chat tab", elem_id="atlas-open")
 
-        model_box.change(handlers.on_model_change, model_box,
+        model_box.change(handlers.on_model_change, [model_box, layer_box, unit_box],
                          [layer_box, unit_box, model_status], api_name=False)
+        atlas_box.change(atlas_ui.layers_of, atlas_box, atlas_layer, api_name=False)
+        atlas_search.click(atlas_ui.search, [atlas_box, atlas_words, atlas_layer, atlas_metric,
+                                             atlas_min], [atlas_table, atlas_status],
+                           api_name="atlas_search")
+        atlas_table.select(atlas_ui.pick, atlas_table, atlas_unit, api_name=False).then(
+            atlas_ui.unit_card, [atlas_box, atlas_unit], [atlas_card, atlas_images],
+            api_name=False)
+        open_button.click(atlas_ui.open_in_chat, atlas_unit,
+                          [model_box, layer_box, unit_box, whole_model, tabs, atlas_status],
+                          api_name=False)
         whole_model.change(handlers.on_whole_model, whole_model, [layer_box, unit_box],
                            api_name=False)
         class_box.change(handlers.on_class_pick, [class_box, question], question,

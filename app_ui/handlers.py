@@ -81,9 +81,11 @@ def unit_label(units: int | None) -> str:
     return f"Unit index (0–{units - 1})" if units else "Unit index"
 
 
-def on_model_change(model: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], str]]:
+def on_model_change(model: str, layer: str | None = None, index: float | None = None
+                    ) -> Iterator[tuple[dict[str, Any], dict[str, Any], str]]:
     """Refill the layer dropdown and the unit-index range for a newly chosen model, saying so
-    while a model loads for the first time (SmolLM2 takes tens of seconds once)."""
+    while a model loads for the first time (SmolLM2 takes tens of seconds once). A layer
+    already chosen that the model has (a unit opened from the Atlas tab) is kept."""
     from models.registry import entry, is_loaded
 
     try:
@@ -101,11 +103,13 @@ def on_model_change(model: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]
         yield (gr.update(choices=[], value=None), gr.update(label=unit_label(None)),
                f"Could not load {model}: {error}")
         return
-    first = next(iter(layers), None)
+    keep = layer in layers
+    first = layer if keep else next(iter(layers), None)
     took = time.monotonic() - started
     note = f"{model} loaded in {took:.0f} s. " if took > 1 else ""
     yield (gr.update(choices=list(layers), value=first),
-           gr.update(label=unit_label(layers.get(first) if first else None), value=0),
+           gr.update(label=unit_label(layers.get(first) if first else None),
+                     value=index if keep and index is not None else 0),
            f"{note}{len(layers)} layers; pick one and a unit.")
 
 

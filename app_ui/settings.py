@@ -21,6 +21,8 @@ class AppSettings(BaseSettings):
             (env WORKBENCH_SLOT_WAIT).
         corpus: the exemplar corpus runs use (env WORKBENCH_CORPUS): "default", or a folder
             of images / a text file.
+        atlases: where the Atlas tab looks for atlases (folders with atlas.parquet; env
+            WORKBENCH_ATLASES).
         warm: load the offline models and build the exemplar caches of their example units
             in the background when the app starts, so a newcomer's first run is fast (env
             WORKBENCH_WARM=0 turns it off).
@@ -38,6 +40,7 @@ class AppSettings(BaseSettings):
     slot_wait: float = Field(10.0, ge=0, le=600)
     corpus: str = "default"
     warm: bool = True
+    atlases: Path = Path("bench/results")
     session_secret: str = Field(default_factory=lambda: secrets.token_hex(16))
 
 

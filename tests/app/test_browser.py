@@ -77,8 +77,8 @@ def choose(browser: webdriver.Chrome, elem_id: str, option: str, exact: bool = F
     pick = """
         const [wanted, exact] = arguments;
         const options = [...document.querySelectorAll('[role=option]')];
-        const found = options.find(o => exact ? o.innerText.trim() === wanted
-                                              : o.innerText.includes(wanted));
+        const label = o => o.innerText.replace('\u2713', '').trim();  // minus the check mark
+        const found = options.find(o => exact ? label(o) === wanted : label(o).includes(wanted));
         if (found) { found.scrollIntoView({block: 'nearest'}); }
         return found || null;"""
     element = wait_for(lambda: browser.execute_script(pick, option, exact), 20,
@@ -209,5 +209,47 @@ def test_progress_while_smollm2_loads_and_exemplars_build_and_stop_persists(
             assert not running, f"'Stopping' was replaced while the run went on: {running[:3]}"
             assert any(s.startswith("Stopping") for s in seen)
             wait_for(lambda: browser.execute_script(ANSWER_IN_VIEW), 10, "the answer in view")
+        finally:
+            browser.quit()
+
+
+def test_the_atlas_tab_searches_units_and_opens_one_in_the_chat(tmp_path: Path) -> None:
+    from bench.atlas import AtlasRequest, build_atlas
+
+    atlases = tmp_path / "atlases"
+    script = {"rounds": [], "conclude_after": 0,
+              "final": {"description": "fires on red regions", "label": "red",
+                        "confidence": 1.0}}
+    build_atlas(AtlasRequest(model="synthetic-vision", out=str(atlases / "demo"),
+                             policy="scripted", options=script, protocols=False),
+                ["single"], "0-3", progress=False)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    with running_app(runs, WORKBENCH_ATLASES=str(atlases)) as url:
+        browser = chromium()
+        try:
+            browser.get(url)
+            wait_for(lambda: browser.find_elements(By.ID, "ask"), 60, "the app")
+            browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Atlas']"
+                                 ).click()
+            choose(browser, "atlas-box", "demo", exact=True)
+            type_into(browser, "#atlas-words textarea, #atlas-words input", "red regions")
+            browser.find_element(By.ID, "atlas-search").click()
+            wait_for(lambda: "4 of 4 units match" in text(browser, "#atlas-status"), 30,
+                     "the search result")
+            cell = wait_for(lambda: browser.find_elements(
+                By.XPATH, "//*[@id='atlas-table']//*[contains(text(), 'synthetic-vision:single:2')]"),
+                20, "the unit's row")
+            cell[0].click()
+            wait_for(lambda: "synthetic-vision:single:2" in text(browser, "#atlas-card"), 30,
+                     "the unit card")
+            assert "fires on red regions" in text(browser, "#atlas-card")
+            browser.find_element(By.ID, "atlas-open").click()
+            wait_for(lambda: browser.execute_script(
+                "return document.querySelector('#unit-index input').value") == "2", 30,
+                "the unit index in the Chat tab")
+            assert browser.find_element(By.ID, "ask").is_displayed()
+            assert "single" in browser.execute_script(
+                "return document.querySelector('#layer input').value")
         finally:
             browser.quit()
