@@ -1,5 +1,10 @@
 # Docker Space / self-hosting image: a non-root user with uid 1000, port 7860.
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
+
+# Natural data (text passages, labelled photos) from Debian's packages; see models/natural.
+COPY packages.txt ./
+RUN apt-get update && xargs -a packages.txt apt-get install -y --no-install-recommends \
+ && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 user
 WORKDIR /home/user/app

@@ -124,8 +124,32 @@ def text_file(path: str | Path) -> Corpus:
     return Corpus(str(path), "text", texts, lambda: list(texts), texts.__getitem__)
 
 
-def get_corpus(name: str, modality: str) -> Corpus:
-    """A corpus by name: "default", "generated", "photos" (vision), or a folder / text file."""
+def natural_installed(modality: str) -> bool:
+    """Whether the natural corpus of a modality is installed here (cheap: no corpus is built)."""
+    from models.natural.images import natural_photos
+    from models.natural.text import installed_text_sources
+
+    try:
+        return bool(installed_text_sources()) if modality == "text" else bool(natural_photos())
+    except Exception:  # noqa: BLE001 (a broken source means: not installed)
+        return False
+
+
+def get_corpus(name: str, modality: str, model: str | None = None) -> Corpus:
+    """A corpus by name.
+
+    "default" depends on the model: real models read the natural corpus's exemplar split
+    (installed text passages or labelled photos; the procedural corpora when it is not
+    installed), synthetic units the procedural corpora their concepts are written in.
+    "natural" is the natural exemplar split, "templates" (text) and "generated" / "photos"
+    (vision) the offline procedural ones; a folder of images or a text file also works.
+    """
+    synthetic = model is not None and model.startswith("synthetic-")
+    if name == "natural" or (name == "default" and model is not None and not synthetic
+                             and natural_installed(modality)):
+        from models.natural import natural_corpus
+
+        return natural_corpus(modality)
     if modality == "vision":
         if name == "default":
             return default_vision()
@@ -136,13 +160,14 @@ def get_corpus(name: str, modality: str) -> Corpus:
         if Path(name).is_dir():
             return folder(name)
         raise StimulusError(
-            f"unknown vision corpus {name!r}; valid: default, generated, photos, or a folder "
-            f"of images"
+            f"unknown vision corpus {name!r}; valid: default, natural, generated, photos, or a "
+            f"folder of images"
         )
-    if name == "default":
+    if name in ("default", "templates"):
         return default_text()
     if Path(name).is_file():
         return text_file(name)
     raise StimulusError(
-        f"unknown text corpus {name!r}; valid: default, or a text file (one text per line)"
+        f"unknown text corpus {name!r}; valid: default, natural, templates, or a text file "
+        "(one text per line)"
     )

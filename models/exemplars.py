@@ -191,7 +191,7 @@ def layer_exemplars(
     model = get_model(model_name)
     model.layer_info(layer)
     if isinstance(corpus, str):
-        corpus = get_corpus(corpus, model.modality)
+        corpus = get_corpus(corpus, model.modality, model.name)
     path = _cache_path(model.name, layer, corpus)
     cached = load(path, corpus)
     if cached is not None and cached.top_values.shape[1] >= min(k, len(corpus)):
@@ -211,7 +211,7 @@ def cache_note(model: str, layer: str, corpus: str | Corpus = "default") -> str:
     """A sentence for people when this process just built the layer's cache (once)."""
     subject = get_model(model)
     if isinstance(corpus, str):
-        corpus = get_corpus(corpus, subject.modality)
+        corpus = get_corpus(corpus, subject.modality, subject.name)
     seconds = _JUST_BUILT.pop(str(_cache_path(subject.name, layer, corpus)), None)
     if seconds is None:
         return ""
