@@ -1,0 +1,72 @@
+"""The open-vocabulary evidence tools (`token_evidence`, `image_evidence`) on real and synthetic
+units: they must name what drives a unit in the corpus's own words, against base rates."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.registry import get_model
+from tools import ToolContext, call_tool, parse_result
+
+
+def unit_with(model: str, *concepts: str) -> str:
+    specs = get_model(model).specs("single")
+    index = next(i for i, spec in enumerate(specs) if tuple(spec.concepts) == concepts)
+    return f"{model}:single:{index}"
+
+
+@pytest.fixture()
+def ctx(tmp_path) -> ToolContext:
+    return ToolContext(run_dir=tmp_path / "run", corpus="default")
+
+
+def call(ctx, name, modality, **arguments):
+    observation = call_tool(name, modality, arguments, ctx)
+    assert observation.ok, observation.error
+    return observation
+
+
+def test_token_evidence_names_the_family_words_of_a_family_unit(ctx):
+    obs = call(ctx, "token_evidence", "text", unit=unit_with("synthetic-text", "family"))
+    family = {"mother", "father", "sister", "brother", "aunt", "uncle", "grandfather",
+              "grandmother", "stepfather", "stepmother", "cousin", "son", "daughter", "niece",
+              "nephew", "parents", "grandson", "granddaughter", "wife", "husband"}
+    tokens = [row["item"].strip().lower() for row in obs.data["tokens"][:5]]
+    assert tokens and sum(t in family for t in tokens) >= 3, tokens
+    # lifts are against the corpus's base rate, so they are far above one
+    assert all(row["lift"] > 5 for row in obs.data["tokens"][:3])
+    headline = parse_result("token_evidence", "text", obs.data).headline()
+    assert any(token in headline for token in tokens[:3]), headline
+
+
+def test_image_evidence_reads_colour_and_shape_of_synthetic_units(ctx):
+    red = call(ctx, "image_evidence", "vision", unit=unit_with("synthetic-vision", "red"))
+    assert red.data["colours"][0]["item"] == "red"
+    assert red.data["colours"][0]["share"] > 3 * red.data["colours"][0]["base_share"]
+    circle = call(ctx, "image_evidence", "vision", unit=unit_with("synthetic-vision", "circle"))
+    words = [row["item"] for row in circle.data["words"][:3]]
+    assert "circle" in words, words
+    # a shape unit fires on circles of every colour: no colour covers its top images
+    assert all(row["share"] < 0.9 for row in circle.data["colours"])
+
+
+def test_image_evidence_on_a_real_classifier_over_natural_photos(ctx):
+    obs = call(ctx, "image_evidence", "vision", unit="efficientnet_lite0:blocks.5:10", k=12)
+    assert obs.data["images"] == 12
+    # natural photos carry labels, and a classifier names classes: both get read
+    assert obs.data["labels"] or obs.data["words"]
+    assert all(row["lift"] > 1.5 and row["count"] >= 2 for row in obs.data["classes"])
+    share = obs.data["region"]["share of the image that fires"]
+    assert 0 < share <= 1
+    result = parse_result("image_evidence", "vision", obs.data)
+    assert result.headline().endswith(".") and result.rows()
+
+
+def test_evidence_tools_refuse_the_wrong_modality(ctx):
+    obs = call_tool("image_evidence", "vision",
+                    {"unit": unit_with("synthetic-text", "family")}, ctx)
+    assert not obs.ok
+    assert "not a vision unit" in obs.error and "token_evidence" in obs.error
+    obs = call_tool("token_evidence", "text",
+                    {"unit": "efficientnet_lite0:blocks.5:10"}, ctx)
+    assert not obs.ok and "text unit" in obs.error

@@ -1,0 +1,200 @@
+"""Open-vocabulary evidence for vision units: what the images (and the regions) that drive a
+unit show, against the corpus's base rates: their labels, colours, texture, how much of the
+image fires, and, for a classifier, the classes it sees there."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Any
+
+import numpy as np
+from PIL import Image
+from pydantic import Field
+from scipy import ndimage
+
+from models.exemplars import QUANTILES, layer_exemplars
+from models.recording import activations
+from tools.context import ToolContext, ToolError
+from tools.observation import Observation
+from tools.registry import tool
+from tools.results import ToolResult
+from tools.text_evidence import Lift
+from tools.vision import exemplar_mask
+
+#: Hue ranges (degrees) of the colour names, for saturated pixels.
+HUES = (("red", 0, 15), ("orange", 15, 40), ("yellow", 40, 70), ("green", 70, 165),
+        ("cyan", 165, 200), ("blue", 200, 255), ("purple", 255, 290), ("pink", 290, 335),
+        ("red", 335, 361))
+
+
+class ImageEvidence(ToolResult):
+    """`image_evidence`: what a vision unit's driving images and regions have in common."""
+
+    unit: str
+    corpus: str
+    images: int
+    labels: list[Lift]
+    words: list[Lift]
+    colours: list[Lift]
+    classes: list[Lift]
+    region: dict[str, float]
+    texture: dict[str, float]
+
+    def headline(self) -> str:
+        parts = []
+        if self.labels or self.words:
+            parts.append("its top images show " + ", ".join(
+                repr(x.item) for x in (self.labels or self.words)[:4]))
+        if self.colours:
+            parts.append("the regions that drive it are " + ", ".join(
+                c.item for c in self.colours[:2]))
+        if self.classes:
+            parts.append("the classifier sees " + ", ".join(c.item for c in self.classes[:3]))
+        return ("; ".join(parts) or "no label, colour or class stands out") + "."
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"what": kind, "item": x.item, "in top images": f"{x.share:.0%}",
+                 "at random": f"{x.base_share:.0%}", "lift": round(x.lift, 1)}
+                for kind, items in (("label", self.labels[:3]), ("word", self.words[:3]),
+                                    ("colour", self.colours[:2]), ("class", self.classes[:3]))
+                for x in items]
+
+
+def colour_names(pixels: np.ndarray) -> np.ndarray:
+    """A colour name per pixel of an `[h, w, 3]` uint8 array (hue for saturated pixels, else
+    white, grey or black by brightness)."""
+    hsv = np.asarray(Image.fromarray(pixels).convert("HSV"), dtype=np.float32)
+    hue, saturation, value = hsv[..., 0] * 360 / 255, hsv[..., 1] / 255, hsv[..., 2] / 255
+    names = np.full(hue.shape, "grey", dtype=object)
+    names[value < 0.2] = "black"
+    names[(saturation < 0.2) & (value >= 0.8)] = "white"
+    colourful = (saturation >= 0.25) & (value >= 0.2)
+    for name, low, high in HUES:
+        names[colourful & (hue >= low) & (hue < high)] = name
+    return names
+
+
+def _labels(stimulus_id: str, image: Image.Image) -> tuple[list[str], list[str]]:
+    """(labels, words) of an image: a natural photo's label and category, a generated scene's
+    objects and background, nothing for other images."""
+    if ":" in stimulus_id and not stimulus_id.startswith("generated:"):
+        try:
+            from models.natural.splits import photo_record
+
+            photo = photo_record(stimulus_id)
+            words = [w for w in f"{photo.label} {photo.category}".split() if len(w) > 2]
+            return [photo.label, photo.category], words
+        except Exception:  # noqa: BLE001 (an id of another collection)
+            pass
+    from models.stimuli.images import read_spec
+
+    spec = read_spec(image)
+    if spec is None:
+        return [], []
+    labels = [f"{o.colour} {o.shape}" for o in spec.objects]
+    labels.append(f"{spec.background.kind} background")
+    labels.extend(f"{c} background" for c in spec.background.colours)
+    return labels, sorted({w for label in labels for w in label.split()})
+
+
+def _lifts(counts: Counter, total: int, base: Counter, base_total: int,
+           limit: int = 6) -> list[Lift]:
+    rows = []
+    for item, count in counts.items():
+        share, base_share = count / max(total, 1), base.get(item, 0) / max(base_total, 1)
+        lift = (count + 0.5) / (total + 1) / ((base.get(item, 0) + 0.5) / (base_total + 1))
+        if count >= 2 and lift > 1.5:
+            rows.append(Lift(item=item, count=count, share=round(share, 3),
+                             base_share=round(base_share, 3), lift=round(lift, 2)))
+    rows.sort(key=lambda r: -r.share * np.log(r.lift))
+    return rows[:limit]
+
+
+def _texture(pixels: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """(edge density, share of edges that run horizontally or vertically) inside a mask."""
+    grey = pixels.astype(np.float32).mean(axis=2)
+    gx, gy = ndimage.sobel(grey, axis=1), ndimage.sobel(grey, axis=0)
+    magnitude = np.hypot(gx, gy)
+    edges = (magnitude > 60) & mask
+    if not edges.any():
+        return 0.0, 0.0
+    angle = np.degrees(np.arctan2(gy[edges], gx[edges])) % 180
+    axis = ((angle < 15) | (angle > 165) | ((angle > 75) & (angle < 105))).mean()
+    return float(edges.sum() / max(mask.sum(), 1)), float(axis)
+
+
+@tool("vision", result=ImageEvidence)
+def image_evidence(ctx: ToolContext, unit: str,
+                   k: Annotated[int, Field(ge=4, le=32)] = 16) -> Observation:
+    """What the unit's top images and the regions driving it have in common, against a random
+    sample of the same corpus: the images' labels (natural photos) or scene contents
+    (generated images), the colours of the driving regions, their texture, how much of the
+    image fires, and the classes an image classifier sees in the top images.
+
+    Args:
+        unit: the unit address '<model>:<layer>:<index>' of a vision unit.
+        k: how many of the unit's top exemplar images to read.
+    """
+    from models.recording import resolve_unit
+
+    address, model, _ = resolve_unit(unit)
+    if model.modality != "vision":
+        raise ToolError(f"{unit!r} is not a vision unit; text units have token_evidence")
+    cache = layer_exemplars(address.model, address.layer, ctx.corpus)
+    rows = [int(i) for i in cache.top_indices[address.index][:k]]
+    sample_rows = [int(i) for i in cache.sample_indices]
+    top = [image.convert("RGB") for image in cache.corpus.items(rows)]
+    sample = [image.convert("RGB") for image in cache.corpus.items(sample_rows)]
+    recorded = activations(str(address), top)
+    level = float(cache.quantiles[address.index][QUANTILES.index(0.5)])
+    labels, words, colours = Counter(), Counter(), Counter()
+    coverage, density, axis = [], [], []
+    for row, image, unit_map in zip(rows, top, recorded.maps, strict=True):
+        found_labels, found_words = _labels(cache.corpus.ids[row], image)
+        labels.update(set(found_labels))
+        words.update(set(found_words))
+        mask = exemplar_mask(unit_map, image.size, level)
+        pixels = np.asarray(image)
+        region = colour_names(pixels)[mask]
+        colours.update(name for name, n in Counter(region).items() if n >= 0.15 * len(region))
+        coverage.append(float(mask.mean()))
+        d, a = _texture(pixels, mask)
+        density.append(d)
+        axis.append(a)
+    base_labels, base_words, base_colours = Counter(), Counter(), Counter()
+    for row, image in zip(sample_rows, sample, strict=True):
+        found_labels, found_words = _labels(cache.corpus.ids[row], image)
+        base_labels.update(set(found_labels))
+        base_words.update(set(found_words))
+        names = colour_names(np.asarray(image))
+        base_colours.update(name for name, n in Counter(names.ravel()).items()
+                            if n >= 0.15 * names.size)
+    classes = _classes(top, sample)
+    result = ImageEvidence(
+        unit=str(address), corpus=ctx.corpus, images=len(top),
+        labels=_lifts(labels, len(top), base_labels, len(sample)),
+        words=_lifts(words, len(top), base_words, len(sample)),
+        colours=_lifts(colours, len(top), base_colours, len(sample), limit=4),
+        classes=classes,
+        region={"share of the image that fires": round(float(np.mean(coverage)), 3)},
+        texture={"edge density in the region": round(float(np.mean(density)), 3),
+                 "share of horizontal or vertical edges": round(float(np.mean(axis)), 3)})
+    lines = [result.headline()] + [f"  {r['what']}: {r['item']} ({r['in top images']} vs "
+                                   f"{r['at random']})" for r in result.rows()]
+    return Observation("image_evidence", "\n".join(lines), result=result)
+
+
+def _classes(top: list[Image.Image], sample: list[Image.Image]) -> list[Lift]:
+    """Classes an ImageNet classifier ranks first on the top images, against the sample."""
+    from models.registry import get_model
+
+    try:
+        classifier = get_model("efficientnet_lite0")
+    except Exception:  # noqa: BLE001 (no classifier here: no class evidence)
+        return []
+    names = classifier.class_names or []
+
+    def top1(images: list[Image.Image]) -> Counter:
+        return Counter(names[int(i)] for i in classifier.logits(images).argmax(dim=1))
+
+    return _lifts(top1(top), len(top), top1(sample), len(sample), limit=5)
