@@ -19,6 +19,7 @@ from tools.observation import Observation
 from tools.registry import tool
 from tools.results import ToolResult
 from tools.text_common import text_unit
+from tools.wordnet import Category, categories
 
 #: A token "fires" at or above this share of the unit's peak over its top texts.
 FIRING_SHARE = 0.5
@@ -55,20 +56,27 @@ class TokenEvidence(ToolResult):
     ngrams: list[Lift]
     endings: list[Lift]
     features: list[Lift]
+    categories: list[Category] = []
     contexts: list[FiringContext]
     by_position: dict[str, float]
     by_frequency: dict[str, float]
 
     def headline(self) -> str:
         tokens = ", ".join(repr(t.item) for t in self.tokens[:4]) or "no token in particular"
+        kinds = "; ".join(f"{c.share:.0%} are {c.name} words ({c.definition})"
+                          for c in self.categories[:1])
         return (f"It fires ({self.firing} positions at >= {self.threshold:.3g}) most on "
                 f"{tokens}; over-represented n-grams: "
-                f"{', '.join(repr(g.item) for g in self.ngrams[:3]) or 'none'}.")
+                f"{', '.join(repr(g.item) for g in self.ngrams[:3]) or 'none'}"
+                + (f"; of the firing words, {kinds}" if kinds else "") + ".")
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"token": t.item, "where it fires": f"{t.share:.0%}",
                  "at random": f"{t.base_share:.1%}", "lift": round(t.lift, 1)}
-                for t in self.tokens[:6]]
+                for t in self.tokens[:6]] + [
+                {"token": f"({c.name}: {', '.join(c.members[:3])})",
+                 "where it fires": f"{c.share:.0%}", "at random": f"{c.base_share:.1%}",
+                 "lift": round(c.lift, 1)} for c in self.categories[:2]]
 
 
 class Cluster(BaseModel):
@@ -98,8 +106,15 @@ def _norm(token: str) -> str:
     return token.strip().lower()
 
 
+def _spaced(tokens: list[str]) -> bool:
+    """Whether tokens carry their own spaces (sub-word tokenizers) or are whole words."""
+    return any(t[:1].isspace() for t in tokens[1:])
+
+
 def _word(tokens: list[str], position: int) -> str:
     """The whole word a (sub-word) token belongs to."""
+    if not _spaced(tokens):
+        return tokens[position].strip()
     start = position
     while start > 0 and tokens[start] and not tokens[start][0].isspace() and (
             tokens[start - 1].strip() and tokens[start - 1].strip()[-1:].isalnum()):
@@ -161,9 +176,11 @@ def _firing(address: str, texts: list[str]) -> tuple[Any, float, list[tuple[int,
 
 
 def _window(tokens: list[str], position: int) -> str:
-    before = "".join(tokens[max(0, position - WINDOW_BEFORE):position])
-    after = "".join(tokens[position + 1:position + 1 + WINDOW_AFTER])
-    return re.sub(r"\s+", " ", f"{before}⟦{tokens[position].strip()}⟧{after}").strip()
+    glue = "" if _spaced(tokens) else " "
+    before = glue.join(tokens[max(0, position - WINDOW_BEFORE):position])
+    after = glue.join(tokens[position + 1:position + 1 + WINDOW_AFTER])
+    core = f"{glue}⟦{tokens[position].strip()}⟧{glue}"
+    return re.sub(r"\s+", " ", f"{before}{core}{after}").strip()
 
 
 def _top_and_sample(ctx: ToolContext, unit: str, k: int) -> tuple[Any, Any, list[str],
@@ -224,6 +241,8 @@ def token_evidence(ctx: ToolContext, unit: str,
         ngrams=_lifts(ngrams, total, base_ngrams, base_total),
         endings=_lifts(endings, total, base_endings, base_total, minimum=3, limit=6),
         features=_lifts(features, total, base_features, base_total, minimum=3, limit=6),
+        categories=categories([_word(acts.tokens[i], j) for i, j, _ in firing],
+                              [w for t in sample for w in re.findall(r"[A-Za-z]+", t)]),
         contexts=contexts, by_position=_by_position(base), by_frequency=_by_frequency(
             base, base_tokens))
     lines = [result.headline()] + [f"  {c.value:.3g}: {c.window}" for c in contexts[:6]]
@@ -241,7 +260,8 @@ def _ngrams(tokens: list[str], position: int) -> list[str]:
     out = []
     for size in (2, 3):
         if position - size + 1 >= 0:
-            out.append(re.sub(r"\s+", " ", "".join(tokens[position - size + 1:position + 1])
+            glue = "" if _spaced(tokens) else " "
+            out.append(re.sub(r"\s+", " ", glue.join(tokens[position - size + 1:position + 1])
                               ).strip().lower())
     return out
 

@@ -35,8 +35,23 @@ def test_token_evidence_names_the_family_words_of_a_family_unit(ctx):
     assert tokens and sum(t in family for t in tokens) >= 3, tokens
     # lifts are against the corpus's base rate, so they are far above one
     assert all(row["lift"] > 5 for row in obs.data["tokens"][:3])
+    # WordNet names what the words share, in words the concept vocabulary does not have
+    assert obs.data["categories"][0]["name"] == "relative", obs.data["categories"]
+    assert obs.data["categories"][0]["share"] > 0.8
+    assert "⟦" in obs.data["contexts"][0]["window"] and " " in obs.data["contexts"][0]["window"]
     headline = parse_result("token_evidence", "text", obs.data).headline()
     assert any(token in headline for token in tokens[:3]), headline
+
+
+def test_wordnet_categories_name_a_group_against_its_base_rate():
+    from tools.wordnet import categories
+
+    base = ("the market opened early and the council met in the hall to talk about roads "
+            "taxes and the new bridge while the rain fell").split() * 4
+    found = categories("pizza bread cheese apple soup bread".split(), base)
+    assert found[0].name == "food" and found[0].lift > 10
+    assert categories("pizza pizza pizza".split(), base) == []  # one word is not a category
+    assert categories("the hall and the market".split(), base) == []  # as common as at random
 
 
 def test_image_evidence_reads_colour_and_shape_of_synthetic_units(ctx):
