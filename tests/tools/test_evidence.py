@@ -85,3 +85,28 @@ def test_evidence_tools_refuse_the_wrong_modality(ctx):
     obs = call_tool("token_evidence", "text",
                     {"unit": "efficientnet_lite0:blocks.5:10"}, ctx)
     assert not obs.ok and "text unit" in obs.error
+
+
+def test_rank_descriptions_prefers_the_right_words_and_punishes_negation(ctx):
+    descriptions = ["words for relatives, such as grandfather, aunt and stepfather",
+                    "animals", "fires on anything except family members"]
+    obs = call(ctx, "rank_descriptions", "text", unit=unit_with("synthetic-text", "family"),
+               descriptions=descriptions)
+    fits = {f["description"]: f for f in obs.data["fits"]}
+    assert obs.data["fits"][0]["description"] == descriptions[0]
+    assert fits[descriptions[0]]["auc"] > 0.8
+    assert fits[descriptions[2]]["auc"] < 0.5  # the exception is subtracted, not matched
+    circle = call(ctx, "rank_descriptions", "vision",
+                  unit=unit_with("synthetic-vision", "circle"),
+                  descriptions=["round disc shapes of any colour", "anything except circles"])
+    fits = {f["description"]: f for f in circle.data["fits"]}
+    assert fits["round disc shapes of any colour"]["auc"] > 0.65
+    assert fits["anything except circles"]["auc"] < 0.5
+    assert circle.data["read_as"].startswith("labels")
+
+
+def test_rank_descriptions_rejects_bad_lists(ctx):
+    for bad in ([], [""], ["x"] * 13):
+        obs = call_tool("rank_descriptions", "text",
+                        {"unit": unit_with("synthetic-text", "family"), "descriptions": bad}, ctx)
+        assert not obs.ok and "descriptions" in obs.error

@@ -1,0 +1,196 @@
+"""How well candidate descriptions of a unit predict its activations on the EXEMPLAR split: the
+agent's way to choose between descriptions before it commits to one (MAIA's agents test their
+final description the same way, on their own stimuli).
+
+Each exemplar-split stimulus (the unit's top ones and a random sample) is read as text: a text
+through the window around the token where the unit fires most; an image through its label and
+caption (natural photos), its scene (generated images) and the class an ImageNet classifier
+sees in it. A description's predicted activation of a stimulus is the sentence-embedding
+similarity (MiniLM) of the text to the description's claim, minus its similarity to the part
+after "unless", "except", "but not" or "without". The fit is the rank correlation of predicted
+and real activations, and the AUC of telling top stimuli from random ones.
+
+This reader is the agent's own: the benchmark scores descriptions with its own reader and
+judge, on a held-out split this tool never sees.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+from scipy.stats import spearmanr
+
+from models.exemplars import layer_exemplars
+from models.recording import activations, resolve_unit
+from tools.context import ToolContext, ToolError
+from tools.observation import Observation
+from tools.registry import tool
+from tools.results import ToolResult
+from tools.text_common import join_tokens
+
+#: Words that open the excluded part of a description.
+EXCEPTION = re.compile(r"\b(?:unless|except(?: when| for| if)?|but not|other than|without|"
+                       r"apart from|not when)\b", re.IGNORECASE)
+#: Tokens either side of the firing token that make a text's window.
+WINDOW = 6
+
+
+class Fit(BaseModel):
+    description: str
+    spearman: float  # rank correlation of predicted and real activation, top + random
+    auc: float  # top exemplars vs random ones, by the predicted activation
+
+
+class DescriptionFit(ToolResult):
+    """`rank_descriptions`: candidate descriptions ranked by how well they predict the unit."""
+
+    unit: str
+    corpus: str
+    read_as: str  # how stimuli were read ("firing windows", "labels, captions and classes")
+    top: int
+    random: int
+    fits: list[Fit]  # best first
+
+    def headline(self) -> str:
+        best = self.fits[0]
+        return (f"Best description on the exemplar split: {best.description!r} (rank "
+                f"correlation {best.spearman:+.2f}, AUC {best.auc:.2f}, over {self.top} top "
+                f"and {self.random} random stimuli).")
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"description": f.description, "rank correlation": round(f.spearman, 3),
+                 "AUC top vs random": round(f.auc, 3)} for f in self.fits]
+
+
+def split_claim(description: str) -> tuple[str, str]:
+    """(claim, excluded part) of a description; the excluded part is "" when there is none."""
+    parts = EXCEPTION.split(description, maxsplit=1)
+    claim = parts[0].strip(" ,;:-") or description
+    return claim, (parts[1].strip(" ,;:-.") if len(parts) > 1 else "")
+
+
+def predicted(descriptions: list[str], texts: list[str]) -> np.ndarray:
+    """`[descriptions, texts]` predicted activations: similarity to the claim minus similarity
+    to the excluded part."""
+    from models.embedding import get_embedder
+
+    embedder = get_embedder()
+    stimuli = embedder.embed(texts).numpy()
+    scores = []
+    for description in descriptions:
+        claim, excluded = split_claim(description)
+        vectors = embedder.embed([claim] + ([excluded] if excluded else [])).numpy()
+        score = stimuli @ vectors[0]
+        if excluded:
+            score = score - np.maximum(stimuli @ vectors[1], 0)
+        scores.append(score)
+    return np.stack(scores)
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """P(a positive scores above a negative), ties counted half."""
+    if not len(positive) or not len(negative):
+        return 0.5
+    greater = (positive[:, None] > negative[None, :]).mean()
+    ties = (positive[:, None] == negative[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def _text_stimuli(address: Any, cache: Any, rows: list[int]) -> list[str]:
+    texts = [str(t) for t in cache.corpus.items(rows)]
+    recorded = activations(str(address), texts)
+    windows = []
+    for tokens, values in zip(recorded.tokens, recorded.maps, strict=True):
+        j = int(np.argmax(values)) if len(values) else 0
+        windows.append(join_tokens(tokens[max(0, j - WINDOW):j + 3]).strip() or "(empty)")
+    return windows
+
+
+def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> str:
+    """An image read as words: a photo's label, category and caption, or a generated scene's
+    contents, and the class a classifier sees in it."""
+    parts: list[str] = []
+    try:
+        from models.natural.splits import photo_record
+
+        photo = photo_record(stimulus_id)
+        parts += [photo.label, photo.category, photo.caption]
+    except Exception:  # noqa: BLE001 (not a natural photo)
+        from models.stimuli.images import read_spec
+
+        spec = read_spec(image)
+        if spec is not None:
+            parts += [f"{o.colour} {o.shape.replace('_', ' ')}" for o in spec.objects]
+            parts.append(f"{' and '.join(spec.background.colours)} "
+                         f"{spec.background.kind.replace('_', ' ')} background")
+            parts += [f"the text {t.text!r}" for t in getattr(spec, "texts", [])]
+    if classifier_class:
+        parts.append(f"looks like a {classifier_class}")
+    return ", ".join(p for p in parts if p) or "an image"
+
+
+def _image_stimuli(cache: Any, rows: list[int]) -> list[str]:
+    from models.registry import get_model
+
+    images = [image.convert("RGB") for image in cache.corpus.items(rows)]
+    try:
+        classifier = get_model("efficientnet_lite0")
+        names = classifier.class_names or []
+        classes = [names[int(i)] for i in classifier.logits(images).argmax(dim=1)]
+    except Exception:  # noqa: BLE001 (no classifier: read labels and scenes only)
+        classes = [None] * len(images)
+    return [image_text(cache.corpus.ids[row], image, cls)
+            for row, image, cls in zip(rows, images, classes, strict=True)]
+
+
+@tool("vision", result=DescriptionFit, name="rank_descriptions")
+@tool("text", result=DescriptionFit, name="rank_descriptions")
+def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
+                      k: Annotated[int, Field(ge=8, le=64)] = 24) -> Observation:
+    """Rank candidate descriptions of the unit by how well each predicts its activations on the
+    exemplar split (its top k stimuli and a random sample of the corpus): rank correlation of
+    the description's similarity to each stimulus with the real activation, and the AUC of
+    telling top from random stimuli. Use it to choose between hypotheses in words.
+
+    Args:
+        unit: the unit address '<model>:<layer>:<index>'.
+        descriptions: 1 to 12 candidate descriptions in plain words.
+        k: how many top exemplars to read (the random sample is the cache's).
+    """
+    if not descriptions or len(descriptions) > 12:
+        raise ToolError("descriptions: give 1 to 12 candidate descriptions")
+    if any(not isinstance(d, str) or not d.strip() or len(d) > 400 for d in descriptions):
+        raise ToolError("descriptions: each must be a non-empty string of at most 400 "
+                        "characters")
+    address, model, _ = resolve_unit(unit)
+    cache = layer_exemplars(address.model, address.layer, ctx.corpus)
+    top_rows = [int(i) for i in cache.top_indices[address.index][:k]]
+    sample_rows = [int(i) for i in cache.sample_indices if int(i) not in set(top_rows)][:64]
+    rows = top_rows + sample_rows
+    if model.modality == "text":
+        texts, read_as = _text_stimuli(address, cache, rows), "firing windows of texts"
+    else:
+        texts, read_as = _image_stimuli(cache, rows), "labels, captions, scenes and classes"
+    real = np.concatenate([np.asarray(cache.top_values[address.index][:len(top_rows)]),
+                           _sample_values(cache, address.index, sample_rows)])
+    scores = predicted(list(descriptions), texts)
+    fits = []
+    for description, score in zip(descriptions, scores, strict=True):
+        rho = spearmanr(score, real).statistic if np.ptp(real) > 0 else 0.0
+        fits.append(Fit(description=description,
+                        spearman=round(float(np.nan_to_num(rho)), 4),
+                        auc=round(auc(score[:len(top_rows)], score[len(top_rows):]), 4)))
+    fits.sort(key=lambda f: -(f.spearman + f.auc))
+    result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
+                            top=len(top_rows), random=len(sample_rows), fits=fits)
+    lines = [result.headline()] + [f"  {f.spearman:+.2f} / AUC {f.auc:.2f}: {f.description}"
+                                   for f in fits]
+    return Observation("rank_descriptions", "\n".join(lines), result=result)
+
+
+def _sample_values(cache: Any, index: int, rows: list[int]) -> np.ndarray:
+    where = {int(r): i for i, r in enumerate(cache.sample_indices)}
+    return np.asarray([cache.sample_values[index][where[r]] for r in rows], dtype=np.float64)
