@@ -230,9 +230,13 @@ def _stop_reason(state: AgentState, ctx: RunContext) -> StopReason:
     if _failing(_errors(state)):
         return StopReason(kind="failing", detail=f"{MAX_CONSECUTIVE_ERRORS} policy errors in "
                                                  f"a row (backbone outage?)")
+    try:  # a policy that finished within its last allowed round stopped on its own
+        finished = ctx.policy.should_conclude(state, _env(state, ctx))
+    except Exception:  # noqa: BLE001 (reported by route already)
+        finished = False
     left = _budget_left(state, ctx)
     spent = [name for name, value in left.items() if value <= 0]
-    if spent:
+    if spent and not finished:
         b = ctx.budgets
         limits = {"rounds": b.max_rounds, "tool_calls": b.max_tool_calls,
                   "seconds": b.max_seconds}

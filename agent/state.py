@@ -23,6 +23,7 @@ class Hypothesis(TypedDict, total=False):
     confidence: float  # 0..1
     experiments: list[str]  # ids of the experiments that bear on it
     round: int
+    note: str  # why it has its status (e.g. why it was dropped)
 
 
 class Experiment(TypedDict, total=False):

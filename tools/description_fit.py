@@ -7,7 +7,9 @@ through the window around the token where the unit fires most; an image through 
 caption (natural photos), its scene (generated images) and the class an ImageNet classifier
 sees in it. A description's predicted activation of a stimulus is the sentence-embedding
 similarity (MiniLM) of the text to the description's claim, minus its similarity to the part
-after "unless", "except", "but not" or "without". The fit is the rank correlation of predicted
+after "unless", "except", "but not" or "without"; for texts, plus one when the token the unit
+fires on is a word the claim names explicitly (quoted, or listed in parentheses or after "such
+as"), since a sentence embedder hardly sees single function words. The fit is the rank correlation of predicted
 and real activations, and the AUC of telling top stimuli from random ones.
 
 This reader is the agent's own: the benchmark scores descriptions with its own reader and
@@ -72,9 +74,23 @@ def split_claim(description: str) -> tuple[str, str]:
     return claim, (parts[1].strip(" ,;:-.") if len(parts) > 1 else "")
 
 
-def predicted(descriptions: list[str], texts: list[str]) -> np.ndarray:
+def named_words(claim: str) -> set[str]:
+    """Words a claim names explicitly: quoted, listed in parentheses, or after "such as"."""
+    found = re.findall(r"'([^']{1,30})'|\"([^\"]{1,30})\"", claim)
+    words = {w for pair in found for w in pair if w}
+    for group in re.findall(r"\(([^)]*)\)", claim):
+        words.update(group.split(","))
+    match = re.search(r"such as (.*)$", claim)
+    if match:
+        words.update(re.split(r",| and | or ", match.group(1)))
+    return {w.strip().strip(".").lower() for w in words if w.strip()}
+
+
+def predicted(descriptions: list[str], texts: list[str],
+              centers: list[str] | None = None) -> np.ndarray:
     """`[descriptions, texts]` predicted activations: similarity to the claim minus similarity
-    to the excluded part."""
+    to the excluded part, plus one where the text's firing token (`centers`) is a word the
+    claim names (minus one where the excluded part names it)."""
     from models.embedding import get_embedder
 
     embedder = get_embedder()
@@ -86,6 +102,10 @@ def predicted(descriptions: list[str], texts: list[str]) -> np.ndarray:
         score = stimuli @ vectors[0]
         if excluded:
             score = score - np.maximum(stimuli @ vectors[1], 0)
+        if centers is not None:
+            named, barred = named_words(claim), named_words(excluded) if excluded else set()
+            tokens = [c.strip().lower() for c in centers]
+            score = score + np.array([float(t in named) - float(t in barred) for t in tokens])
         scores.append(score)
     return np.stack(scores)
 
@@ -99,14 +119,16 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(greater + 0.5 * ties)
 
 
-def _text_stimuli(address: Any, cache: Any, rows: list[int]) -> list[str]:
+def _text_stimuli(address: Any, cache: Any, rows: list[int]) -> tuple[list[str], list[str]]:
+    """(the window around each text's firing token, that token)."""
     texts = [str(t) for t in cache.corpus.items(rows)]
     recorded = activations(str(address), texts)
-    windows = []
+    windows, centers = [], []
     for tokens, values in zip(recorded.tokens, recorded.maps, strict=True):
         j = int(np.argmax(values)) if len(values) else 0
         windows.append(join_tokens(tokens[max(0, j - WINDOW):j + 3]).strip() or "(empty)")
-    return windows
+        centers.append(tokens[j] if tokens else "")
+    return windows, centers
 
 
 def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> str:
@@ -129,7 +151,7 @@ def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> st
             parts += [f"the text {t.text!r}" for t in getattr(spec, "texts", [])]
     if classifier_class:
         parts.append(f"looks like a {classifier_class}")
-    return ", ".join(p for p in parts if p) or "an image"
+    return ", ".join(p.replace("_", " ") for p in parts if p) or "an image"
 
 
 def _image_stimuli(cache: Any, rows: list[int]) -> list[str]:
@@ -170,13 +192,15 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     top_rows = [int(i) for i in cache.top_indices[address.index][:k]]
     sample_rows = [int(i) for i in cache.sample_indices if int(i) not in set(top_rows)][:64]
     rows = top_rows + sample_rows
+    centers = None
     if model.modality == "text":
-        texts, read_as = _text_stimuli(address, cache, rows), "firing windows of texts"
+        (texts, centers), read_as = _text_stimuli(address, cache, rows), (
+            "firing windows of texts and the words named")
     else:
         texts, read_as = _image_stimuli(cache, rows), "labels, captions, scenes and classes"
     real = np.concatenate([np.asarray(cache.top_values[address.index][:len(top_rows)]),
                            _sample_values(cache, address.index, sample_rows)])
-    scores = predicted(list(descriptions), texts)
+    scores = predicted(list(descriptions), texts, centers)
     fits = []
     for description, score in zip(descriptions, scores, strict=True):
         rho = spearmanr(score, real).statistic if np.ptp(real) > 0 else 0.0

@@ -91,9 +91,9 @@ def _labels(stimulus_id: str, image: Image.Image) -> tuple[list[str], list[str]]
     spec = read_spec(image)
     if spec is None:
         return [], []
-    labels = [f"{o.colour} {o.shape}" for o in spec.objects]
-    labels.append(f"{spec.background.kind} background")
-    labels.extend(f"{c} background" for c in spec.background.colours)
+    labels = [f"{o.colour} {o.shape}".replace("_", " ") for o in spec.objects]
+    labels.append(f"{spec.background.kind} background".replace("_", " "))
+    labels.extend(f"{c} background".replace("_", " ") for c in spec.background.colours)
     return labels, sorted({w for label in labels for w in label.split()})
 
 

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -83,7 +84,9 @@ def reader() -> Any | None:
             """No mapping to NLTK's own WordNet copy (only multilingual data needs it)."""
             return None
 
-    return Reader(str(folder), None)
+    with warnings.catch_warnings():  # "multilingual functions are not available": not used
+        warnings.simplefilter("ignore", UserWarning)
+        return Reader(str(folder), None)
 
 
 _POS_NUMBER = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}

@@ -6,27 +6,56 @@ screen, AUC per concept). Round 2 takes the best concept `a` and screens every o
 with `a` already present: a concept that silences the unit suggests AND-NOT, one that is
 needed suggests AND. Round 3 runs a 2x2 factorial design (a, b present or absent) for each
 candidate partner and fits single, OR, AND and AND-NOT response patterns to the four cell
-means; the simplest pattern that fits wins. Model-level questions are reduced to the output
-unit they are about (a class logit, or the logit of a quoted token).
+means; the simplest pattern that fits wins. Round 4 chooses the answer: the vocabulary verdict only
+if it replicated (a second screen on fresh stimuli, or a design cell, shows it; nothing it
+measured contradicts it), beside candidates in open words from the evidence tools (WordNet
+categories, tokens, phrases, image labels, classes, colours), ranked on the exemplar split by
+`rank_descriptions`; dropped candidates end refuted or inconclusive with the reason. Model-level
+questions are reduced to the output unit they are about (a class logit, or the logit of a
+quoted token).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from agent.evidence import CELLS, classify_cells
+from agent.evidence import classify_cells  # noqa: F401 (re-exported for tests)
 from agent.model_questions import bias_question, output_unit_for_question
 from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
+from agent.policies.selection import (
+    Candidate,
+    choose,
+    confidence,
+    designs,
+    image_candidates,
+    replication,
+    screens,
+    text_candidates,
+)
+from agent.policies.systematic_designs import (
+    describe,
+    judge_factorial,
+    partners,
+    ranked_singles,
+)
+from agent.policies.systematic_report import (
+    bias_conclusion,
+    concept_evidence,
+    fits_evidence,
+    open_answer,
+    undetermined,
+)
 from agent.state import AgentState, Hypothesis
-from models.concepts import describe as describe_concepts
 from tools.bias import BackgroundBias
+from tools.description_fit import DescriptionFit
 from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
+from tools.text_evidence import TokenEvidence
+from tools.vision_evidence import ImageEvidence
 
-
-def describe(modality: str, composition: str, a: str, b: str | None = None) -> tuple[str, str]:
-    """A description in plain words and a short label for a (composed) vocabulary concept."""
-    return describe_concepts(modality, "single" if b is None else composition,
-                             [a] if b is None else [a, b])
+#: The seed of the replication screen (the first screen uses 0, design cells 1).
+REPLICATION_SEED = 7
+#: Tool calls kept back for the last round (ranking the candidates).
+SELECTION_CALLS = 1
 
 
 @register_policy("systematic")
@@ -84,9 +113,11 @@ class SystematicPolicy(Policy):
             return [Hypothesis(id="H1", statement=(
                 f"{unit} is selective for at least one concept of the {state['modality']} "
                 f"vocabulary"), status="open", confidence=0.5)]
+        if ps.get("stage") == "survey" and not ranked_singles(ps):
+            return self._select(state, env)
         if ps.get("stage") == "survey":
             ps["stage"] = "conditional"
-            ranked = self._ranked_singles(ps)
+            ranked = ranked_singles(ps)
             ps["candidates"] = [c for c, _ in ranked[:3]]
             hypotheses = []
             for concept, score in ranked[:3]:
@@ -100,17 +131,61 @@ class SystematicPolicy(Policy):
             ps["stage"] = "factorial"
             a = ps["candidates"][0]
             # each partner costs four tool calls (one per design cell): stay within budget
-            affordable = max(1, int(env.budget_left.get("tool_calls", 99)) // 4)
-            partners = self._partners(ps, a)[:affordable]
-            ps["partners"] = partners
+            affordable = max(1, (int(env.budget_left.get("tool_calls", 99))
+                                 - SELECTION_CALLS) // 4)
+            chosen = partners(ps, a, self.max_partners)[:affordable]
+            ps["partners"] = chosen
             hypotheses = []
-            for b, composition in partners:
+            for b, composition in chosen:
                 text, _ = describe(state["modality"], composition, a, b)
                 hypotheses.append(Hypothesis(id=f"C-{composition}-{a}-{b}", statement=text,
                                              concepts=[a, b], composition=composition,
                                              status="open", confidence=0.4))
             return hypotheses
+        if ps.get("stage") == "judged":
+            return self._select(state, env)
         return []
+
+    def _select(self, state: AgentState, env: PolicyEnv) -> list[Hypothesis]:
+        """Round 4: the candidates to conclude with, each with its replication status."""
+        ps = env.policy_state
+        ps["stage"] = "select"
+        pool: list[Candidate] = []
+        verdict = ps.get("verdict")
+        if verdict is None and ranked_singles(ps):
+            concept, score = ranked_singles(ps)[0]
+            verdict = {"composition": "single", "a": concept, "b": None,
+                       "confidence": round(min(score, 1.0) * 0.8, 3)}
+        if verdict is not None:
+            text, label = describe(state["modality"], verdict["composition"], verdict["a"],
+                                   verdict.get("b"))
+            concepts = [c for c in (verdict["a"], verdict.get("b")) if c]
+            candidate = Candidate(f"V-{verdict['composition']}-{'-'.join(concepts)}",
+                                  text.removeprefix("fires on "),
+                                  label, "vocabulary", "", concepts=concepts,
+                                  composition=verdict["composition"],
+                                  confidence=float(verdict["confidence"]))
+            statuses = [replication(c, screens(ps), designs(ps),
+                                    ps.get("enrichment", {}).get("rows", []))
+                        for c in concepts[:1] if verdict["composition"] != "and"]
+            candidate.status, candidate.why = statuses[0] if statuses else (
+                ("replicated", "its 2x2 design fits AND") if verdict.get("fit") else
+                ("not replicated", "no design measured it"))
+            ps["verdict"] = verdict
+            pool.append(candidate)
+        pool += ps.get("open", [])
+        ps["pool"] = pool
+        hypotheses = []
+        for c in pool:
+            dropped = c.status in ("contradicted", "not replicated")
+            hypotheses.append(Hypothesis(
+                id=c.id, statement=c.description, concepts=c.concepts,
+                composition=c.composition,
+                status="refuted" if c.status == "contradicted" else
+                "inconclusive" if dropped else "open",
+                confidence=0.1 if dropped else 0.4,
+                note=(f"dropped: {c.why}" if dropped else c.why)))
+        return hypotheses
 
     def plan(self, state: AgentState, env: PolicyEnv) -> list[ToolCall]:
         ps = env.policy_state
@@ -134,6 +209,9 @@ class SystematicPolicy(Policy):
                 ToolCall("screen_concepts", {"unit": unit, "n": self.n},
                          "causal screen: each concept present vs absent in fresh stimuli",
                          ["H1"]),
+                ToolCall("token_evidence" if state["modality"] == "text" else "image_evidence",
+                         {"unit": unit}, "what the unit's top exemplars share, in open words, "
+                         "against the corpus's base rates", ["H1"]),
             ]
         if stage == "conditional":
             a = ps["candidates"][0]
@@ -143,6 +221,11 @@ class SystematicPolicy(Policy):
                              ids),
                     ToolCall("screen_concepts", {"unit": unit, "n": self.n, "absent": [a]},
                              f"with {a} absent, does any other concept still drive the unit",
+                             ids),
+                    ToolCall("screen_concepts", {"unit": unit, "n": self.n,
+                                                 "concepts": list(ps["candidates"]),
+                                                 "seed": REPLICATION_SEED},
+                             "replication: screen the leading concepts again on fresh stimuli",
                              ids)]
         if stage == "factorial":
             a = ps["candidates"][0]
@@ -157,6 +240,19 @@ class SystematicPolicy(Policy):
                          "seed": 1},
                         f"2x2 design {a} x {b}: cell {cell}", hid))
             return calls
+        if stage == "select":
+            live = [c for c in ps.get("pool", []) if c.status not in ("contradicted",
+                                                                      "not replicated")]
+            if len(live) < 2:
+                return []
+            # a vocabulary verdict is also read by its short label: the reader's embedder
+            # should not prefer a candidate for its wording alone
+            texts = [c.description for c in live] + [
+                c.label.replace("&", "and") for c in live if c.source == "vocabulary"]
+            return [ToolCall("rank_descriptions",
+                             {"unit": unit, "descriptions": list(dict.fromkeys(texts))[:12]},
+                             "which candidate description predicts the unit best on the "
+                             "exemplar split", [c.id for c in live])]
         return []
 
     def observe(self, state: AgentState, new_experiments: list[dict], env: PolicyEnv) -> None:
@@ -174,9 +270,25 @@ class SystematicPolicy(Policy):
                 ps["enrichment"] = {"id": exp["id"],
                                     "rows": [r.model_dump() for r in result.concepts],
                                     "top_values": result.top_values}
+            elif isinstance(result, TokenEvidence | ImageEvidence):
+                data = result.to_json()
+                ps["open"] = (text_candidates(data) if isinstance(result, TokenEvidence)
+                              else image_candidates(data))
+                ps["open_id"] = exp["id"]
+            elif isinstance(result, DescriptionFit):
+                fits = {f.description: f.spearman + f.auc for f in result.fits}
+                for c in ps.get("pool", []):
+                    options = [fits.get(c.description)] + (
+                        [fits.get(c.label.replace("&", "and"))] if c.source == "vocabulary"
+                        else [])
+                    found = [f for f in options if f is not None]
+                    c.fit = max(found) if found else c.fit
+                ps["fits_id"] = exp["id"]
             elif isinstance(result, ConceptScreen):
                 rows = [r.model_dump() for r in result.concepts]
-                if result.absent:
+                if (exp.get("arguments") or {}).get("seed") == REPLICATION_SEED:
+                    ps["replication"] = {"id": exp["id"], "rows": rows}
+                elif result.absent:
                     ps["without"] = {"id": exp["id"], "absent": result.absent, "rows": rows}
                 elif not result.given:
                     ps["singles"] = {"id": exp["id"], "rows": rows}
@@ -200,7 +312,7 @@ class SystematicPolicy(Policy):
             return [Hypothesis(id="H1", status=status,  # type: ignore[typeddict-item]
                                confidence=0.8 if status != "inconclusive" else 0.3)]
         if stage == "survey":
-            ranked = self._ranked_singles(ps)
+            ranked = ranked_singles(ps)
             best = ranked[0][1] if ranked else 0.0
             status = "supported" if best >= 0.4 else "refuted"
             return [Hypothesis(id="H1", status=status, confidence=round(min(best, 1.0), 3))]
@@ -215,14 +327,44 @@ class SystematicPolicy(Policy):
                         status="supported" if auc_value >= 0.8 else "open"))
             return updates
         if stage == "factorial":
-            return self._judge_factorial(state, env)
+            return judge_factorial(ps, state["modality"], self.n)
+        if stage == "select":
+            return self._settle(ps, state.get("hypotheses", []))
         return []
+
+    def _settle(self, ps: dict[str, Any], earlier: list[Hypothesis]) -> list[Hypothesis]:
+        """Statuses once the candidates are ranked: the chosen one supported, the rest not;
+        earlier vocabulary hypotheses stay supported only if the answer is theirs."""
+        ps["stage"] = "selected"
+        chosen = choose(ps.get("pool", []))
+        ps["chosen"] = chosen
+        updates = []
+        if chosen is None or chosen.source != "vocabulary":
+            final = chosen.description if chosen else "no description"
+            updates += [Hypothesis(id=h["id"], status="inconclusive", confidence=0.1,
+                                   note=f"did not hold up to the last round; the answer is "
+                                   f"{final!r}")
+                        for h in earlier if h.get("status") == "supported" and h["id"] != "H1"
+                        and h["id"][:2] not in ("V-", "O-")]
+        for c in ps.get("pool", []):
+            if c.status in ("contradicted", "not replicated"):
+                continue
+            if c is chosen:
+                updates.append(Hypothesis(id=c.id, status="supported",
+                                          confidence=confidence(c, ps.get("verdict"))))
+            else:
+                worse = chosen is not None and c.fit is not None and chosen.fit is not None \
+                    and c.fit < chosen.fit - 0.2
+                updates.append(Hypothesis(
+                    id=c.id, status="refuted" if worse else "inconclusive", confidence=0.1,
+                    note=(f"fits the exemplar split worse ({c.fit:.2f} vs {chosen.fit:.2f})"
+                          if worse else "not chosen: another candidate fits as well or "
+                          "better, or was tested causally")))
+        return updates
 
     def should_conclude(self, state: AgentState, env: PolicyEnv) -> bool:
         ps = env.policy_state
-        if ps.get("stage") in ("unanswerable", "judged", "bias_done"):
-            return True
-        if ps.get("stage") == "survey" and not self._ranked_singles(ps):
+        if ps.get("stage") in ("unanswerable", "selected", "bias_done"):
             return True
         return False
 
@@ -237,13 +379,19 @@ class SystematicPolicy(Policy):
                 "(vision) or put the token in quotes (text), e.g. 'which inputs make this "
                 "model say \"Paris\"?'"), "label": "unanswerable", "confidence": 0.0,
                 "evidence": []}
+        if ps.get("stage") == "selected":
+            chosen = ps.get("chosen")
+            if chosen is None:
+                return undetermined(ps)
+            if chosen.source == "evidence":
+                return open_answer(state, ps, chosen)
         verdict = ps.get("verdict")
         if verdict is None:
-            ranked = self._ranked_singles(ps)
+            ranked = ranked_singles(ps)
             if not ranked:
                 return {"description": "no concept of the vocabulary changed the unit's "
                         "activation in the experiments run", "label": "undetermined",
-                        "confidence": 0.0, "evidence": self._evidence(ps)}
+                        "confidence": 0.0, "evidence": concept_evidence(ps)}
             concept, score = ranked[0]
             verdict = {"composition": "single", "a": concept, "b": None,
                        "confidence": round(min(score, 1.0) * 0.8, 3)}
@@ -254,159 +402,5 @@ class SystematicPolicy(Policy):
         return {"description": text, "label": label, "confidence": verdict["confidence"],
                 "concepts": [c for c in (verdict["a"], verdict.get("b")) if c],
                 "composition": verdict["composition"],
-                "evidence": self._evidence(ps, verdict)}
+                "evidence": concept_evidence(ps, verdict) + fits_evidence(ps)}
 
-    # --- analysis ----------------------------------------------------------------------------
-
-    def _ranked_singles(self, ps: dict[str, Any]) -> list[tuple[str, float]]:
-        """Concepts ranked by causal AUC and exemplar lift; only those with some signal."""
-        scores: dict[str, float] = {}
-        for row in ps.get("singles", {}).get("rows", []):
-            scores[row["concept"]] = max(row["auc"] - 0.5, 0.0) * 2
-        firing = max(ps.get("enrichment", {}).get("top_values", [0.0]) or [0.0]) > 0
-        # either kind of evidence can nominate a concept: a causal effect alone, or (for
-        # conjunctions, where single concepts do nothing alone) over-representation among the
-        # exemplars that fire
-        for row in ps.get("enrichment", {}).get("rows", []):
-            lift = max(row["lift"], 0.0) if firing else 0.0
-            scores[row["concept"]] = max(scores.get(row["concept"], 0.0), lift)
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        return [(c, s) for c, s in ranked if s >= 0.25]
-
-    def _partners(self, ps: dict[str, Any], a: str) -> list[tuple[str, str]]:
-        """Candidate (partner, composition) pairs for the factorial round."""
-        partners: list[tuple[str, str]] = []
-        without = [r for r in ps.get("without", {}).get("rows", []) if r["concept"] != a]
-        if without:
-            strongest = max(without, key=lambda r: r["auc"])
-            if strongest["auc"] >= 0.75:  # it drives the unit even without a: OR candidate
-                partners.append((strongest["concept"], "or"))
-        conditional = [r for r in ps.get("conditional", {}).get("rows", []) if r["concept"] != a]
-        if conditional:
-            lowest = min(conditional, key=lambda r: r["auc"])
-            if lowest["auc"] <= 0.25 and all(lowest["concept"] != b for b, _ in partners):
-                partners.append((lowest["concept"], "and_not"))
-            highest = max(conditional, key=lambda r: r["auc"])
-            if highest["auc"] >= 0.75 and all(highest["concept"] != b for b, _ in partners):
-                partners.append((highest["concept"], "and"))
-        for concept in ps.get("candidates", [])[1:]:
-            if all(concept != b for b, _ in partners):
-                singles = {r["concept"]: r for r in ps.get("singles", {}).get("rows", [])}
-                composition = "or" if singles.get(concept, {}).get("auc", 0) >= 0.7 else "and"
-                partners.append((concept, composition))
-        return partners[: self.max_partners]
-
-    def _judge_factorial(self, state: AgentState, env: PolicyEnv) -> list[Hypothesis]:
-        ps = env.policy_state
-        a = ps["candidates"][0]
-        best = None
-        results = []
-        for b, composition in ps.get("partners", []):
-            cells = ps.get("cells", {}).get("|".join(sorted([a, b])), {})
-            # concepts that cannot co-occur (two background patterns) have no "ab" cell, and
-            # one that implies the other (prices imply numbers) has no "b_only" cell
-            if "neither" not in cells or len(cells) < 3:
-                continue
-            reading = classify_cells(cells, self.n)
-            results.append({"b": b, "proposed": composition, **reading,
-                            "experiments": [cells[c]["id"] for c in CELLS if c in cells]})
-            # A composition found in any pair outranks "single" readings of other pairs: those
-            # only show that their partner does not matter.
-            # Among strong readings prefer the positive conjunction, then OR, then AND-NOT:
-            # "circles on the left" and "circles unless on the right" can both fit.
-            preference = {"and": 3, "or": 2, "and_not_ab": 1, "and_not_ba": 1}
-            rank = (reading["pattern"] not in ("single_a", "single_b", "none"),
-                    round(reading["confidence"], 1), preference.get(reading["pattern"], 0),
-                    reading["confidence"])
-            if reading["pattern"] != "none" and (best is None or rank > best[3]):
-                best = (reading, b, results[-1], rank)
-        ps["factorial"] = results
-        ps["stage"] = "judged"
-        updates: list[Hypothesis] = []
-        if best is None:
-            return updates
-        top, b, result, _ = best
-        pattern = top["pattern"]
-        composition, first, second = {
-            "single_a": ("single", a, None), "single_b": ("single", b, None),
-            "or": ("or", a, b), "and": ("and", a, b), "and_not_ab": ("and_not", a, b),
-            "and_not_ba": ("and_not", b, a)}[pattern]
-        confidence = top["confidence"]
-        ps["verdict"] = {"composition": composition, "a": first, "b": second,
-                         "confidence": confidence, "fit": {"pattern": pattern,
-                                                           "effects": top["effects"]},
-                         "means": result["means"],
-                         "experiments": result["experiments"]}
-        for r in results:
-            for b_, comp in [(r["b"], r["proposed"])]:
-                hid = f"C-{comp}-{a}-{b_}"
-                chosen = composition == comp and second == b_ and first == a
-                updates.append(Hypothesis(id=hid, status="supported" if chosen else "refuted",
-                                          confidence=confidence if chosen else 0.1))
-        if composition == "single":
-            hid = f"S-{first}"
-            text, _ = describe(state["modality"], "single", first)
-            updates.append(Hypothesis(id=hid, statement=text, concepts=[first],
-                                      composition="single", status="supported",
-                                      confidence=confidence,
-                                      experiments=result["experiments"]))
-        elif pattern == "and_not_ba":
-            text, _ = describe(state["modality"], "and_not", first, second)
-            updates.append(Hypothesis(id=f"C-and_not-{first}-{second}", statement=text,
-                                      concepts=[first, second], composition="and_not",
-                                      status="supported", confidence=confidence,
-                                      experiments=result["experiments"]))
-        elif composition != next((c for bb, c in ps["partners"] if bb == b), None):
-            text, _ = describe(state["modality"], composition, first, second)
-            updates.append(Hypothesis(id=f"C-{composition}-{first}-{second}", statement=text,
-                                      concepts=[first, second], composition=composition,
-                                      status="supported", confidence=confidence,
-                                      experiments=result["experiments"]))
-        return updates
-
-    def _evidence(self, ps: dict[str, Any], verdict: dict | None = None) -> list[dict[str, Any]]:
-        evidence = []
-        concepts = {c for c in ((verdict or {}).get("a"), (verdict or {}).get("b")) if c}
-        singles = ps.get("singles")
-        if singles:
-            rows = [r for r in singles["rows"] if r["concept"] in concepts] or singles["rows"][:2]
-            evidence.append({"experiment": singles["id"], "finding": "concept screen (AUC of "
-                             "present vs absent)", "numbers": {r["concept"]: r["auc"]
-                                                               for r in rows}})
-        enrichment = ps.get("enrichment")
-        if enrichment:
-            rows = [r for r in enrichment["rows"] if r["concept"] in concepts] or (
-                enrichment["rows"][:2])
-            evidence.append({"experiment": enrichment["id"], "finding": "fraction of top "
-                             "exemplars showing the concept (vs random sample)",
-                             "numbers": {r["concept"]: {"share of top exemplars":
-                                                        r["top_fraction"],
-                                                        "share of a random sample":
-                                                        r["base_fraction"]} for r in rows}})
-        if verdict and verdict.get("means"):
-            evidence.append({"experiment": ",".join(verdict["experiments"]),
-                             "finding": f"2x2 design cell means, best fit {verdict['fit']}",
-                             "numbers": {k: round(v, 4) for k, v in verdict["means"].items()}})
-        return evidence
-
-
-def bias_conclusion(bias: dict[str, Any]) -> dict[str, Any]:
-    """A model-level answer from a background-bias experiment: verdict, effect sizes, images."""
-    result = BackgroundBias.model_validate(bias["result"])
-    swap = result.effects["other_background"]
-    alone = result.effects["object_only"]
-    background = next(c for c in result.conditions if c.condition == "background_only")
-    confidence = {"biased": 0.8, "not biased": 0.7}.get(result.verdict, 0.3)
-    description = (
-        f"{result.verdict.capitalize()}: {result.reason}. On {result.source}: putting the object on other backgrounds changes "
-        f"p({result.class_name}) by {swap['probability_change']:+.3f} (95% interval "
-        f"{swap['probability_low']:+.3f} to {swap['probability_high']:+.3f}); the object on a "
-        f"plain background changes it by {alone['probability_change']:+.3f}; with the object "
-        f"greyed out the class stays in the top 5 for {background.top5:.0%} of images.")
-    numbers = {c.condition: {"mean p": c.mean_probability, "top-1": c.top1, "top-5": c.top5}
-               for c in result.conditions}
-    return {"description": description, "label": f"{result.verdict} ({result.class_name})",
-            "confidence": confidence,
-            "evidence": [{"experiment": bias["id"], "finding": result.headline(),
-                          "numbers": numbers, "table": result.rows()}],
-            "figures": bias.get("figures", [])}

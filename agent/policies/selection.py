@@ -1,0 +1,228 @@
+"""From evidence to one description: open-vocabulary candidates, replication of vocabulary
+concepts, and the choice between them on the exemplar split.
+
+Candidates in open words come from the evidence tools (`token_evidence`, `image_evidence`): the
+WordNet category the firing words share, the tokens and phrases over-represented where the unit
+fires, the labels, classes and colours of its top images. A vocabulary concept is reported only
+when it replicates: its first screen and a second screen on fresh stimuli (another seed) both
+show it raising the unit, or a 2x2 design shows it driving the unit on its own; a concept its
+own exemplar statistics or design cells contradict is dropped. The survivors are ranked by
+`rank_descriptions` on the exemplar split, never on held-out data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: A screen "shows" a concept when its AUC reaches this; replication needs it twice.
+REPLICATION_AUC = 0.65
+#: How much better (rank correlation + AUC) an open candidate must fit to replace a vocabulary
+#: verdict that experiments support causally: this much, plus CAUSAL_WEIGHT times the
+#: verdict's own confidence (a clean 2x2 design is worth more than a correlation).
+CAUSAL_MARGIN = 0.1
+CAUSAL_WEIGHT = 0.4
+FEATURE_PHRASES = {
+    "capitalised word": "capitalised words (names and sentence starts)",
+    "word in capitals": "words written in capital letters",
+    "digits": "numbers and digits",
+    "punctuation": "punctuation marks",
+    "first token of the text": "the first token of a text",
+    "inside a word": "pieces inside longer words (sub-word tokens)",
+    "long word (9+ letters)": "long words",
+}
+
+
+@dataclass
+class Candidate:
+    """A description the run may conclude with, and where it came from."""
+
+    id: str
+    description: str
+    label: str
+    source: str  # "vocabulary" or "evidence"
+    why: str
+    strength: float = 0.0  # evidence share x log lift (open candidates)
+    concepts: list[str] = field(default_factory=list)
+    composition: str = "open"
+    status: str = "open"  # open | replicated | not replicated | contradicted
+    fit: float | None = None  # rank correlation + AUC on the exemplar split
+    confidence: float = 0.0  # vocabulary verdicts: their design's confidence
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _plural(word: str) -> str:
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _listing(items: list[str]) -> str:
+    items = [repr(i) if " " not in i.strip() else f"'{i.strip()}'" for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _strength(row: dict[str, Any]) -> float:
+    import math
+
+    return round(row["share"] * math.log(max(row["lift"], 1.0)), 4)
+
+
+def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
+    """Open candidates from a `token_evidence` result (its JSON)."""
+    found: list[Candidate] = []
+    for c in evidence.get("categories", [])[:2]:
+        if c["share"] >= 0.3:
+            name = c["name"] if c["definition"].startswith("WordNet's class") else _plural(
+                c["name"])
+            found.append(Candidate(
+                f"O-category-{c['name']}", f"words for {name}, such as "
+                f"{', '.join(c['members'][:3])}", c["name"], "evidence",
+                f"{c['share']:.0%} of the firing words are {c['name']} words in WordNet "
+                f"({c['definition']}), {c['base_share']:.1%} at random", _strength(c)))
+    tokens = [t for t in evidence.get("tokens", []) if t["lift"] >= 3][:3]
+    if tokens:
+        share = sum(t["share"] for t in tokens)
+        found.append(Candidate(
+            "O-tokens", f"the tokens {_listing([t['item'] for t in tokens])}",
+            "tokens " + ", ".join(t["item"] for t in tokens), "evidence",
+            f"these tokens are {share:.0%} of the firing positions",
+            sum(_strength(t) for t in tokens)))
+    phrases = [g for g in evidence.get("ngrams", []) if g["share"] >= 0.15
+               and sum(w.isalpha() for w in g["item"].split()) >= 2]
+    if phrases:
+        g = phrases[0]
+        found.append(Candidate(f"O-phrase-{g['item']}", f"the last word of the phrase "
+                               f"'{g['item']}'", g["item"], "evidence",
+                               f"{g['share']:.0%} of firing positions end this phrase",
+                               _strength(g)))
+    for e in evidence.get("endings", [])[:1]:
+        if e["share"] >= 0.3:
+            found.append(Candidate(f"O-ending-{e['item']}", f"words ending in '-{e['item']}'",
+                                   f"-{e['item']}", "evidence",
+                                   f"{e['share']:.0%} of firing words end so", _strength(e)))
+    for f in evidence.get("features", []):
+        phrase = FEATURE_PHRASES.get(f["item"])
+        if phrase and f["share"] >= 0.5 and f["lift"] >= 1.8:
+            found.append(Candidate(f"O-feature-{f['item']}", phrase, f["item"], "evidence",
+                                   f"{f['share']:.0%} of firing positions vs "
+                                   f"{f['base_share']:.0%} at random", _strength(f)))
+            break
+    return _ranked(found)
+
+
+def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
+    """Open candidates from an `image_evidence` result (its JSON)."""
+    found: list[Candidate] = []
+    for row in evidence.get("labels", [])[:2]:
+        if row["share"] >= 0.25:
+            found.append(Candidate(f"O-label-{row['item']}", f"images of {row['item']}",
+                                   row["item"], "evidence",
+                                   f"{row['share']:.0%} of top images vs {row['base_share']:.0%}"
+                                   " at random", _strength(row)))
+    for row in evidence.get("classes", [])[:2]:
+        if row["share"] >= 0.2:
+            found.append(Candidate(f"O-class-{row['item']}",
+                                   f"things that look like a {row['item']}", row["item"],
+                                   "evidence", f"a classifier sees a {row['item']} in "
+                                   f"{row['share']:.0%} of top images vs "
+                                   f"{row['base_share']:.0%} at random", _strength(row)))
+    colours = [row for row in evidence.get("colours", []) if row["share"] >= 0.4][:2]
+    if colours:
+        names = " and ".join(row["item"] for row in colours)
+        found.append(Candidate(f"O-colour-{names}", f"{names} regions", names, "evidence",
+                               "the regions that drive it are " + ", ".join(
+                                   f"{r['item']} in {r['share']:.0%} of top images vs "
+                                   f"{r['base_share']:.0%} at random" for r in colours),
+                               sum(_strength(r) for r in colours)))
+    words = [row for row in evidence.get("words", []) if row["share"] >= 0.6][:2]
+    for row in words:
+        found.append(Candidate(f"O-word-{row['item']}", f"images showing {row['item']}",
+                               row["item"], "evidence", f"{row['share']:.0%} of top images "
+                               f"vs {row['base_share']:.0%} at random", _strength(row)))
+    return _ranked(found)
+
+
+def _ranked(found: list[Candidate], limit: int = 6) -> list[Candidate]:
+    seen, out = set(), []
+    for c in sorted(found, key=lambda c: -c.strength):
+        if c.description not in seen:
+            seen.add(c.description)
+            out.append(c)
+    return out[:limit]
+
+
+def replication(concept: str, screens: list[dict[str, Any]], designs: list[dict[str, Any]],
+                enrichment: list[dict[str, Any]]) -> tuple[str, str]:
+    """(status, why) of a vocabulary concept from every screen, design and exemplar statistic
+    that measured it: "replicated", "not replicated" or "contradicted"."""
+    aucs = [row["auc"] for screen in screens for row in screen["rows"]
+            if row["concept"] == concept]
+    alone = [d["effects"]["a_alone" if d["a"] == concept else "b_alone"] for d in designs
+             if concept in (d["a"], d["b"]) and d.get("effects")]
+    lift = next((row for row in enrichment if row["concept"] == concept), None)
+    if alone and all(e["size"] < 0.15 for e in alone) and not any(
+            d["pattern"] in ("and",) and concept in (d["a"], d["b"]) for d in designs):
+        return "contradicted", (f"alone it moves the unit by at most "
+                                f"{max(e['size'] for e in alone):.0%} of the design's range in "
+                                f"{len(alone)} 2x2 design(s)")
+    if lift is not None and lift["top_fraction"] < lift["base_fraction"] and not any(
+            a >= REPLICATION_AUC for a in aucs):
+        return "contradicted", (f"in {lift['top_fraction']:.0%} of top exemplars vs "
+                                f"{lift['base_fraction']:.0%} at random")
+    if any(e["size"] >= 0.25 and e["z"] >= 3 for e in alone) or any(
+            d["pattern"] not in ("none", "single_a", "single_b") and concept in (d["a"], d["b"])
+            for d in designs):
+        return "replicated", "a 2x2 design on fresh stimuli shows its effect"
+    strong = [a for a in aucs if a >= REPLICATION_AUC]
+    if len(strong) >= 2:
+        return "replicated", (f"AUC {', '.join(f'{a:.2f}' for a in aucs)} in "
+                              f"{len(aucs)} screens on different stimuli")
+    return "not replicated", ("AUC " + ", ".join(f"{a:.2f}" for a in aucs) + " across screens"
+                              if aucs else "never screened")
+
+
+def choose(candidates: list[Candidate]) -> Candidate | None:
+    """The candidate to conclude with: the best fit on the exemplar split among those not
+    contradicted (vocabulary ones must have replicated); a replicated vocabulary verdict keeps
+    the answer unless an open one fits clearly better. Without fits, the replicated vocabulary
+    verdict, else the strongest open candidate."""
+    eligible = [c for c in candidates if c.status not in ("contradicted", "not replicated")]
+    if not eligible:
+        return None
+    fitted = [c for c in eligible if c.fit is not None]
+    causal = [c for c in eligible if c.source == "vocabulary"]
+    if not fitted:
+        return causal[0] if causal else max(eligible, key=lambda c: c.strength)
+    best = max(fitted, key=lambda c: c.fit)
+    margin = CAUSAL_MARGIN + CAUSAL_WEIGHT * (causal[0].confidence if causal else 0.0)
+    if causal and causal[0].fit is not None and causal[0].fit >= best.fit - margin:
+        return causal[0]
+    return best
+
+
+def confidence(c: Candidate, verdict: dict[str, Any] | None) -> float:
+    """A chosen candidate's confidence: a replicated vocabulary verdict keeps its design's; an
+    open candidate gets its fit on the exemplar split (rank correlation + AUC - 0.5), never
+    more than 0.8 without a causal experiment."""
+    if c.source == "vocabulary":
+        return round(max(0.2, float((verdict or {}).get("confidence", c.confidence))), 3)
+    if c.fit is None:
+        return round(min(0.5, 0.2 + c.strength / 4), 3)
+    return round(min(0.8, max(0.2, c.fit - 0.5)), 3)
+
+
+def screens(ps: dict[str, Any]) -> list[dict[str, Any]]:
+    """The unconditional screens a run made (the first and the replication)."""
+    return [ps[k] for k in ("singles", "replication") if ps.get(k)]
+
+
+def designs(ps: dict[str, Any]) -> list[dict[str, Any]]:
+    """The 2x2 designs a run read: {a, b, pattern, effects}."""
+    a = (ps.get("candidates") or [None])[0]
+    return [{"a": a, "b": r["b"], "pattern": r["pattern"], "effects": r["effects"]}
+            for r in ps.get("factorial", []) if r.get("effects")]

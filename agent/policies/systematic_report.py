@@ -1,0 +1,95 @@
+"""What the systematic policy's answers say and cite: a vocabulary verdict's evidence rows, an
+answer in open words, an undetermined answer, and the model-level answer of a background-bias
+experiment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.policies.selection import Candidate, confidence
+from tools.bias import BackgroundBias
+
+
+def concept_evidence(ps: dict[str, Any], verdict: dict | None = None) -> list[dict[str, Any]]:
+    """Evidence rows (experiment, finding, numbers) for a vocabulary verdict."""
+    evidence = []
+    concepts = {c for c in ((verdict or {}).get("a"), (verdict or {}).get("b")) if c}
+    singles = ps.get("singles")
+    if singles:
+        rows = [r for r in singles["rows"] if r["concept"] in concepts] or singles["rows"][:2]
+        evidence.append({"experiment": singles["id"], "finding": "concept screen (AUC of "
+                         "present vs absent)", "numbers": {r["concept"]: r["auc"]
+                                                           for r in rows}})
+    enrichment = ps.get("enrichment")
+    if enrichment:
+        rows = [r for r in enrichment["rows"] if r["concept"] in concepts] or (
+            enrichment["rows"][:2])
+        evidence.append({"experiment": enrichment["id"], "finding": "fraction of top "
+                         "exemplars showing the concept (vs random sample)",
+                         "numbers": {r["concept"]: {"share of top exemplars":
+                                                    r["top_fraction"],
+                                                    "share of a random sample":
+                                                    r["base_fraction"]} for r in rows}})
+    if verdict and verdict.get("means"):
+        evidence.append({"experiment": ",".join(verdict["experiments"]),
+                         "finding": f"2x2 design cell means, best fit {verdict['fit']}",
+                         "numbers": {k: round(v, 4) for k, v in verdict["means"].items()}})
+    return evidence
+
+
+def fits_evidence(ps: dict[str, Any]) -> list[dict[str, Any]]:
+    fitted = [c for c in ps.get("pool", []) if c.fit is not None]
+    if not fitted or not ps.get("fits_id"):
+        return []
+    return [{"experiment": ps["fits_id"], "finding": "candidate descriptions ranked on the "
+             "exemplar split (rank correlation + AUC)",
+             "numbers": {c.description: round(c.fit, 3) for c in fitted}}]
+
+def open_answer(state: dict[str, Any], ps: dict[str, Any],
+                chosen: Candidate) -> dict[str, Any]:
+    text = f"fires on {chosen.description}"
+    if state["subject_kind"] == "model":
+        text = (f"the output {ps.get('target_unit')} named in the question {text}; "
+                f"these inputs raise its score")
+    dropped = [c for c in ps.get("pool", []) if c.source == "vocabulary"
+               and c.status in ("contradicted", "not replicated")]
+    evidence = [{"experiment": ps.get("open_id", ""), "finding": chosen.why,
+                 "numbers": {"strength (share x log lift)": chosen.strength}}]
+    evidence += fits_evidence(ps)
+    evidence += [{"experiment": ",".join(filter(None, [ps.get("singles", {}).get("id"),
+                                                      ps.get("replication", {}).get("id")])),
+                  "finding": f"vocabulary answer {c.description!r} dropped: {c.why}",
+                  "numbers": {}} for c in dropped]
+    return {"description": text, "label": chosen.label,
+            "confidence": confidence(chosen, ps.get("verdict")), "concepts": [],
+            "composition": "open", "evidence": evidence}
+
+def undetermined(ps: dict[str, Any]) -> dict[str, Any]:
+    dropped = [f"{c.description!r} ({c.why})" for c in ps.get("pool", [])]
+    return {"description": "no description held up: " + ("; ".join(dropped) if dropped
+                                                         else "nothing stood out in the "
+                                                         "exemplars or the screens"),
+            "label": "undetermined", "confidence": 0.0,
+            "evidence": concept_evidence(ps)}
+
+
+def bias_conclusion(bias: dict[str, Any]) -> dict[str, Any]:
+    """A model-level answer from a background-bias experiment: verdict, effect sizes, images."""
+    result = BackgroundBias.model_validate(bias["result"])
+    swap = result.effects["other_background"]
+    alone = result.effects["object_only"]
+    background = next(c for c in result.conditions if c.condition == "background_only")
+    confidence = {"biased": 0.8, "not biased": 0.7}.get(result.verdict, 0.3)
+    description = (
+        f"{result.verdict.capitalize()}: {result.reason}. On {result.source}: putting the object on other backgrounds changes "
+        f"p({result.class_name}) by {swap['probability_change']:+.3f} (95% interval "
+        f"{swap['probability_low']:+.3f} to {swap['probability_high']:+.3f}); the object on a "
+        f"plain background changes it by {alone['probability_change']:+.3f}; with the object "
+        f"greyed out the class stays in the top 5 for {background.top5:.0%} of images.")
+    numbers = {c.condition: {"mean p": c.mean_probability, "top-1": c.top1, "top-5": c.top5}
+               for c in result.conditions}
+    return {"description": description, "label": f"{result.verdict} ({result.class_name})",
+            "confidence": confidence,
+            "evidence": [{"experiment": bias["id"], "finding": result.headline(),
+                          "numbers": numbers, "table": result.rows()}],
+            "figures": bias.get("figures", [])}
