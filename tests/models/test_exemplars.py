@@ -90,5 +90,5 @@ def test_synthetic_units_have_exemplars_like_any_unit(cache_root):
 
 
 def test_unknown_corpus_is_a_clear_error():
-    with pytest.raises(StimulusError, match="valid: default, generated, photos"):
+    with pytest.raises(StimulusError, match="valid: default, natural, generated, photos"):
         get_corpus("imagenet-val", "vision")
