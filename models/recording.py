@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from models.base import LayerInfo, SubjectModel
+from models.base import LayerInfo, LayerRecording, SubjectModel
 from models.cancellation import check_cancelled
 from models.errors import StimulusError
 from models.registry import get_model
@@ -102,6 +103,41 @@ def activations(
         values.append(recording.values()[:, 0].numpy())
         for i in range(recording.maps.shape[0]):
             unit_map = recording.maps[i, 0]
+            if recording.lengths is not None:
+                unit_map = unit_map[: recording.lengths[i]]
+            maps.append(unit_map.numpy())
+        if recording.tokens is not None:
+            tokens.extend(recording.tokens)
+    return UnitActivations(
+        unit=str(address), kind=info.kind, values=np.concatenate(values), maps=maps,
+        tokens=tokens if model.modality == "text" else None,
+    )
+
+
+#: Whole-layer recordings of fixed stimulus sets, kept per process (see `shared_activations`).
+_SHARED: OrderedDict[tuple[str, str, str], list[LayerRecording]] = OrderedDict()
+SHARED_KEEP = 2
+
+
+def shared_activations(unit: str | UnitAddress, stimuli: Sequence[Any], key: str
+                       ) -> UnitActivations:
+    """Like `activations`, for a stimulus set many units of a layer read (a cache's random
+    sample): the first call records every unit of the layer on it, later calls for other units
+    of the layer reuse that recording (`key` names the set; the last SHARED_KEEP sets are kept).
+    """
+    address, model, info = resolve_unit(unit)
+    slot = (model.name, address.layer, key)
+    if slot not in _SHARED:
+        items = prepare_stimuli(model, stimuli)
+        _SHARED[slot] = [r for _, r in layer_activations(model, address.layer, items)]
+        while len(_SHARED) > SHARED_KEEP:
+            _SHARED.popitem(last=False)
+    _SHARED.move_to_end(slot)
+    values, maps, tokens = [], [], []
+    for recording in _SHARED[slot]:
+        values.append(recording.values()[:, address.index].numpy())
+        for i in range(recording.maps.shape[0]):
+            unit_map = recording.maps[i, address.index]
             if recording.lengths is not None:
                 unit_map = unit_map[: recording.lengths[i]]
             maps.append(unit_map.numpy())

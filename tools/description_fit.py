@@ -32,6 +32,8 @@ from tools.observation import Observation
 from tools.registry import tool
 from tools.results import ToolResult
 from tools.text_common import join_tokens
+from tools.text_evidence import sample_activations
+from tools.vision_evidence import classifier_classes
 
 #: Words that open the excluded part of a description.
 EXCEPTION = re.compile(r"\b(?:unless|except(?: when| for| if)?|but not|other than|without|"
@@ -119,12 +121,17 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(greater + 0.5 * ties)
 
 
-def _text_stimuli(address: Any, cache: Any, rows: list[int]) -> tuple[list[str], list[str]]:
-    """(the window around each text's firing token, that token)."""
-    texts = [str(t) for t in cache.corpus.items(rows)]
-    recorded = activations(str(address), texts)
+def _text_stimuli(address: Any, cache: Any, top_rows: list[int], sample_rows: list[int]
+                  ) -> tuple[list[str], list[str]]:
+    """(the window around each text's firing token, that token), top rows then sample rows."""
+    top = activations(str(address), [str(t) for t in cache.corpus.items(top_rows)])
+    sample_texts = [str(t) for t in cache.corpus.items([int(i) for i in cache.sample_indices])]
+    sample = sample_activations(address, cache.corpus.key, sample_texts)
+    where = {int(r): i for i, r in enumerate(cache.sample_indices)}
+    tokens_list = top.tokens + [sample.tokens[where[r]] for r in sample_rows]
+    maps = top.maps + [sample.maps[where[r]] for r in sample_rows]
     windows, centers = [], []
-    for tokens, values in zip(recorded.tokens, recorded.maps, strict=True):
+    for tokens, values in zip(tokens_list, maps, strict=True):
         j = int(np.argmax(values)) if len(values) else 0
         windows.append(join_tokens(tokens[max(0, j - WINDOW):j + 3]).strip() or "(empty)")
         centers.append(tokens[j] if tokens else "")
@@ -155,15 +162,8 @@ def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> st
 
 
 def _image_stimuli(cache: Any, rows: list[int]) -> list[str]:
-    from models.registry import get_model
-
     images = [image.convert("RGB") for image in cache.corpus.items(rows)]
-    try:
-        classifier = get_model("efficientnet_lite0")
-        names = classifier.class_names or []
-        classes = [names[int(i)] for i in classifier.logits(images).argmax(dim=1)]
-    except Exception:  # noqa: BLE001 (no classifier: read labels and scenes only)
-        classes = [None] * len(images)
+    classes = classifier_classes([cache.corpus.ids[row] for row in rows], images)
     return [image_text(cache.corpus.ids[row], image, cls)
             for row, image, cls in zip(rows, images, classes, strict=True)]
 
@@ -194,7 +194,7 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     rows = top_rows + sample_rows
     centers = None
     if model.modality == "text":
-        (texts, centers), read_as = _text_stimuli(address, cache, rows), (
+        (texts, centers), read_as = _text_stimuli(address, cache, top_rows, sample_rows), (
             "firing windows of texts and the words named")
     else:
         texts, read_as = _image_stimuli(cache, rows), "labels, captions, scenes and classes"

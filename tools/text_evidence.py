@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from models.exemplars import layer_exemplars
-from models.recording import activations
+from models.recording import activations, shared_activations
 from tools.context import ToolContext, ToolError
 from tools.observation import Observation
 from tools.registry import tool
@@ -189,7 +189,12 @@ def _top_and_sample(ctx: ToolContext, unit: str, k: int) -> tuple[Any, Any, list
     cache = layer_exemplars(address.model, address.layer, ctx.corpus)
     top = [str(t) for t in cache.corpus.items(list(cache.top_indices[address.index][:k]))]
     sample = [str(t) for t in cache.corpus.items(list(cache.sample_indices))]
-    return address, model, top, sample
+    return address, cache.corpus.key, top, sample
+
+
+def sample_activations(address: Any, corpus_key: str, sample: list[str]) -> Any:
+    """The unit on its exemplar cache's random sample, recorded once for the whole layer."""
+    return shared_activations(address, sample, f"exemplar-sample:{corpus_key}")
 
 
 @tool("text", result=TokenEvidence)
@@ -204,12 +209,12 @@ def token_evidence(ctx: ToolContext, unit: str,
         unit: the unit address '<model>:<layer>:<index>' of a text unit.
         k: how many of the unit's top exemplar texts to read.
     """
-    address, _, top, sample = _top_and_sample(ctx, unit, k)
+    address, corpus_key, top, sample = _top_and_sample(ctx, unit, k)
     acts, threshold, firing = _firing(address, top)
     if not firing:
         raise ToolError(f"{address} does not fire above zero on its top texts of corpus "
                         f"{ctx.corpus!r}: nothing to describe there")
-    base = activations(address, sample)
+    base = sample_activations(address, corpus_key, sample)
     base_tokens = Counter(_norm(t) for tokens in base.tokens for t in tokens)
     base_total = sum(base_tokens.values())
     base_ngrams: Counter = Counter()

@@ -169,7 +169,8 @@ def image_evidence(ctx: ToolContext, unit: str,
         names = colour_names(np.asarray(image))
         base_colours.update(name for name, n in Counter(names.ravel()).items()
                             if n >= 0.15 * names.size)
-    classes = _classes(top, sample)
+    classes = _classes(top, sample, [cache.corpus.ids[r] for r in rows],
+                       [cache.corpus.ids[r] for r in sample_rows])
     result = ImageEvidence(
         unit=str(address), corpus=ctx.corpus, images=len(top),
         labels=_lifts(labels, len(top), base_labels, len(sample)),
@@ -184,17 +185,34 @@ def image_evidence(ctx: ToolContext, unit: str,
     return Observation("image_evidence", "\n".join(lines), result=result)
 
 
-def _classes(top: list[Image.Image], sample: list[Image.Image]) -> list[Lift]:
-    """Classes an ImageNet classifier ranks first on the top images, against the sample."""
+#: The classifier's first class per stimulus id, kept per process (corpus images never change).
+_CLASSES: dict[str, str | None] = {}
+
+
+def classifier_classes(ids: list[str], images: list[Image.Image]) -> list[str | None]:
+    """The class an ImageNet classifier (EfficientNet-Lite0) ranks first on each image, or None
+    without a classifier; memoised by stimulus id."""
     from models.registry import get_model
 
-    try:
-        classifier = get_model("efficientnet_lite0")
-    except Exception:  # noqa: BLE001 (no classifier here: no class evidence)
+    missing = [i for i, key in enumerate(ids) if key not in _CLASSES]
+    if missing:
+        try:
+            classifier = get_model("efficientnet_lite0")
+            names = classifier.class_names or []
+            found = classifier.logits([images[i] for i in missing]).argmax(dim=1)
+            for i, cls in zip(missing, found, strict=True):
+                _CLASSES[ids[i]] = names[int(cls)]
+        except Exception:  # noqa: BLE001 (no classifier here: no class evidence)
+            return [None] * len(ids)
+    return [_CLASSES[key] for key in ids]
+
+
+def _classes(top: list[Image.Image], sample: list[Image.Image], top_ids: list[str],
+             sample_ids: list[str]) -> list[Lift]:
+    """Classes an ImageNet classifier ranks first on the top images, against the sample."""
+    top_classes = [c for c in classifier_classes(top_ids, top) if c]
+    sample_classes = [c for c in classifier_classes(sample_ids, sample) if c]
+    if not top_classes:
         return []
-    names = classifier.class_names or []
-
-    def top1(images: list[Image.Image]) -> Counter:
-        return Counter(names[int(i)] for i in classifier.logits(images).argmax(dim=1))
-
-    return _lifts(top1(top), len(top), top1(sample), len(sample), limit=5)
+    return _lifts(Counter(top_classes), len(top), Counter(sample_classes), len(sample),
+                  limit=5)
