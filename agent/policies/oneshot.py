@@ -132,3 +132,28 @@ class OneShotPolicy(Policy):
         return {"description": f"fires on {chosen.description}", "label": chosen.label,
                 "confidence": self._confidence(chosen), "concepts": [],
                 "composition": "open", "evidence": evidence}
+
+
+def oneshot_description(address: str, modality: str, corpus: str = "default") -> str:
+    """The one-shot baseline's description of a unit without an agent run: the evidence tool's
+    strongest open candidate (what `OneShotPolicy()` answers), for the benchmark's control.
+
+    Raises:
+        ToolError: the evidence tool failed (its message says why).
+    """
+    import tempfile
+
+    from tools.context import ToolContext, ToolError
+    from tools.registry import call_tool
+
+    tool = "token_evidence" if modality == "text" else "image_evidence"
+    with tempfile.TemporaryDirectory(prefix="oneshot-") as run_dir:
+        observation = call_tool(tool, modality, {"unit": address},
+                                ToolContext(run_dir, corpus=corpus))
+    if observation.error:
+        raise ToolError(observation.error)
+    evidence = observation.result.to_json()
+    found = text_candidates(evidence) if modality == "text" else image_candidates(evidence)
+    if not found:
+        return "no description from the exemplars: nothing is over-represented among them"
+    return f"fires on {max(found, key=lambda c: c.strength).description}"

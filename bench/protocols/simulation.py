@@ -1,35 +1,17 @@
-"""Simulation (Bills et al. 2023): activations predicted from the description alone,
-correlated with the real ones on held-out top and random stimuli."""
+"""Simulation (Bills et al. 2023): activations predicted from the description alone by the
+benchmark's reader (`bench.reader`), correlated with the real ones on held-out top and random
+stimuli; for text also per token."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-from bench.judge import Parsed, parse
 from bench.protocols.base import Metric, ScoringContext, ScoringProtocol, register_protocol
-from bench.protocols.heldout import HeldOut, held_out, pool_tags
-
-
-def simulate(parsed: Parsed, tags: list[frozenset[str]]) -> np.ndarray:
-    """The offline simulator: 1 where the described composition of concepts is present."""
-    if not parsed.concepts:
-        return np.zeros(len(tags))
-    concepts = list(parsed.concepts)
-    out = []
-    for present in tags:
-        has = [c in present for c in concepts]
-        if parsed.composition == "single":
-            value = has[0]
-        elif parsed.composition == "or":
-            value = any(has)
-        elif parsed.composition == "and":
-            value = all(has)
-        else:  # and_not: the last concept is the excluded one
-            value = all(has[:-1]) and not has[-1]
-        out.append(float(value))
-    return np.array(out)
+from bench.protocols.heldout import HeldOut, held_out, pool_texts
+from bench.reader import READER, Simulator, read, token_windows
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -39,12 +21,36 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def simulation(parsed: Parsed, data: HeldOut, modality: str) -> dict[str, Any]:
+@functools.cache
+def pool_simulator(modality: str, kind: str) -> Simulator:
+    """The reader over a whole held-out pool (its embeddings are computed once)."""
+    return Simulator(list(pool_texts(modality, kind)))
+
+
+def simulated(description: str, data: HeldOut, modality: str) -> np.ndarray:
+    """The reader's predicted activation for every stimulus of the unit's pool."""
+    return pool_simulator(modality, data.kind).scores(description)
+
+
+def token_correlation(description: str, data: HeldOut) -> float | None:
+    """Per-token simulation: correlation over every token of the held-out texts."""
+    if not data.tokens or not data.token_values:
+        return None
+    windows = [w for tokens in data.tokens for w in token_windows(tokens)]
+    real = np.concatenate(data.token_values)
+    if len(windows) != len(real):
+        return None
+    return round(correlation(Simulator(windows).scores(description), real), 4)
+
+
+def simulation(description: str, data: HeldOut, modality: str) -> dict[str, Any]:
     """Correlation of simulated and real activations on held-out top and random stimuli."""
-    tags = [pool_tags(modality)[i] for i in data.indices]
-    predicted = simulate(parsed, tags)
-    return {"correlation": round(correlation(predicted, data.values), 4),
-            "n": len(predicted)}
+    predicted = simulated(description, data, modality)[data.indices]
+    out = {"correlation": round(correlation(predicted, data.values), 4), "n": len(predicted),
+           "reader": READER, "data": data.kind, "reading": read(description).to_json()}
+    if modality == "text":
+        out["token_correlation"] = token_correlation(description, data)
+    return out
 
 
 def unit_data(context: ScoringContext) -> HeldOut:
@@ -58,8 +64,8 @@ class Simulation(ScoringProtocol):
 
     name = "simulation"
     order = 2
-    metrics = (Metric("simulation_r", "correlation", "simulation r"),)
+    metrics = (Metric("simulation_r", "correlation", "simulation r"),
+               Metric("simulation_token_r", "token_correlation", "per-token r"))
 
     def score(self, description: str, context: ScoringContext) -> dict[str, Any]:
-        return simulation(parse(description, context.modality), unit_data(context),
-                          context.modality)
+        return simulation(description, unit_data(context), context.modality)

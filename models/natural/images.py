@@ -184,6 +184,11 @@ def natural_photos() -> tuple[Photo, ...]:
     return tuple(photos)
 
 
+#: Photos narrower than this on either side are padded onto a white square (models refuse
+#: images under 8 pixels; a 39x7 stamp is still a picture of something).
+MIN_SIDE = 32
+
+
 def _flatten(image: Image.Image) -> Image.Image:
     """RGB, with any transparency composited onto white (Tux Paint stamps are cut out)."""
     if image.mode in ("RGBA", "LA", "P"):
@@ -216,5 +221,10 @@ def load_photo(photo: Photo) -> Image.Image:
             image = sample_photos()[photo.location[1]]
     except (OSError, RccError, KeyError, ValueError) as error:
         raise StimulusError(f"cannot read photo {photo.id!r}: {error}") from error
+    if min(image.size) < MIN_SIDE:  # a thin clip-art stamp: centred on a white square
+        side = max(MIN_SIDE, *image.size)
+        canvas = Image.new("RGB", (side, side), (255, 255, 255))
+        canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+        image = canvas
     image.info.update({"id": photo.id, "label": photo.label, "source": photo.source})
     return image
