@@ -147,3 +147,23 @@ def shared_activations(unit: str | UnitAddress, stimuli: Sequence[Any], key: str
         unit=str(address), kind=info.kind, values=np.concatenate(values), maps=maps,
         tokens=tokens if model.modality == "text" else None,
     )
+
+
+_SHARED_VALUES: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
+
+
+def shared_values(unit: str | UnitAddress, stimuli: Sequence[Any], key: str) -> np.ndarray:
+    """A unit's value per stimulus of a fixed set many units of a layer are scored on (a
+    held-out pool): one forward pass records every unit's values (not maps, so even a wide
+    early layer stays small); later units of the layer read their column. Same keys and
+    eviction as `shared_activations`."""
+    address, model, _ = resolve_unit(unit)
+    slot = (model.name, address.layer, key)
+    if slot not in _SHARED_VALUES:
+        items = prepare_stimuli(model, stimuli)
+        _SHARED_VALUES[slot] = np.concatenate(
+            [r.values().numpy() for _, r in layer_activations(model, address.layer, items)])
+        while len(_SHARED_VALUES) > SHARED_KEEP:
+            _SHARED_VALUES.popitem(last=False)
+    _SHARED_VALUES.move_to_end(slot)
+    return _SHARED_VALUES[slot][:, address.index].astype(float)

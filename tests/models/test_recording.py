@@ -148,3 +148,24 @@ def test_missing_image_file_is_named(efficientnet, tmp_path):
 def test_wrong_array_shape_is_refused(efficientnet):
     with pytest.raises(StimulusError, match="HxWx3 uint8"):
         activations("efficientnet_lite0:blocks.4:0", [np.zeros((10, 10), dtype=np.float32)])
+
+
+def test_shared_layer_recordings_equal_one_unit_recordings(smollm2, efficientnet, skimage_photos):
+    """A whole-layer recording reused across units reads each unit exactly as its own pass."""
+    from models import recording
+
+    images = list(skimage_photos.values())[:6]
+    for units, stimuli in ((["smollm2-135m-instruct:model.layers.12.mlp:300",
+                            "smollm2-135m-instruct:model.layers.12.mlp:7"], TEXTS),
+                           (["efficientnet_lite0:blocks.4:17", "efficientnet_lite0:blocks.4:3"],
+                            images)):
+        for unit in units:
+            own = activations(unit, stimuli)
+            shared = recording.shared_activations(unit, stimuli, key="test-set")
+            np.testing.assert_allclose(shared.values, own.values, rtol=1e-5, atol=1e-5)
+            for a, b in zip(shared.maps, own.maps, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(recording.shared_values(unit, stimuli, key="test-set"),
+                                       own.values, rtol=1e-5, atol=1e-5)
+    # the second unit of a layer reused the first unit's recording rather than recording again
+    assert sum(1 for slot in recording._SHARED if slot[2] == "test-set") <= recording.SHARED_KEEP
