@@ -176,6 +176,22 @@ def smollm2_load_times() -> dict:
             "python_import_s": round(runs[1]["import_s"], 2)}
 
 
+def atlas_figures(quick: bool) -> dict:
+    """Shared-pass savings on one text and one vision layer, and atlas throughput."""
+    from bench.perf_atlas import atlas_throughput, exemplar_pass_layer_vs_unit
+
+    model = "smollm2-135m-instruct"
+    layers = ["model.layers.3.mlp", "model.layers.12.mlp"]
+    units = "0-1" if quick else "0-7"
+    throughput = [atlas_throughput(model, layers, units, workers=1)]
+    if not quick:
+        throughput.append(atlas_throughput(model, layers, units, workers=2))
+    return {"exemplar_pass": [
+        exemplar_pass_layer_vs_unit(model, "model.layers.12.mlp", 64 if quick else 128),
+        exemplar_pass_layer_vs_unit("efficientnet_lite0", "blocks.5", 32 if quick else 64)],
+        "throughput": throughput}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -202,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             tool_overhead_text("smollm2-135m-instruct:model.layers.29.mlp:100", max(repeats, 3)),
             tool_overhead_text("smollm2-135m-instruct:model.layers.3.mlp:42", max(repeats, 3)),
         ],
+        # the atlas: one shared exemplar pass per layer against a pass per unit, and units
+        # described and scored per minute by the oneshot policy, in-process and on local Ray
+        "atlas": atlas_figures(args.quick),
     }
     if args.json:
         print(json.dumps(results))
