@@ -19,6 +19,7 @@ pool it is given, and predicts
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -35,8 +36,9 @@ _PREP = r"(?:\s+(?:on|to|for|at|when|in|by|with|whenever))?"
 LEAD = re.compile(rf"^\s*{_UNIT}(?:mostly |mainly |strongly |only |selectively )?{_VERB}"
                   rf"{_PREP}\s*", re.I)
 NEGATED_LEAD = re.compile(
-    rf"^\s*{_UNIT}(?:never|does not|doesn't|do not|don't|is not|isn't|is never|will not|"
-    rf"won't|not)\s+{_VERB}{_PREP}\s*", re.I)
+    rf"^\s*{_UNIT}(?:(?:never|does not|doesn't|do not|don't|is not|isn't|is never|will not|"
+    rf"won't|not)\s+{_VERB}{_PREP}|ignores|is silent (?:on|for)|stays silent (?:on|for))\s*",
+    re.I)
 EXCEPTION = re.compile(
     r"\s*[,;]?\s*\b(?:except(?:\s+(?:for|when|where|if|on))?|unless(?:\s+there\s+(?:is|are))?|"
     r"but\s+not(?:\s+(?:on|for|when))?|other\s+than|excluding|apart\s+from|save\s+for|"
@@ -46,10 +48,17 @@ INNER_NOT = re.compile(r"\s+(?:that|which|who)\s+(?:are|is|do|does)\s+(?:not|n't
                        r"\s+(?:that|which)\s+(?:lack|have\s+no|contain\s+no)\s+", re.I)
 CONJUNCTION = re.compile(r"\s*,?\s*\b(?:only\s+(?:when|if|where)|but\s+only\s+(?:when|if)|"
                          r"(?:only\s+)?(?:together|in\s+combination|combined)\s+with|"
-                         r"provided\s+(?:that\s+)?|as\s+long\s+as|so\s+long\s+as)\b\s*", re.I)
-ALTERNATIVE = re.compile(r"\s*(?:,\s*)?\b(?:or|either)\b\s*|\s*\|\s*", re.I)
+                         r"provided\s+(?:that\s+)?|as\s+long\s+as|so\s+long\s+as|"
+                         r"(?:but\s+)?(?:only\s+)?in\s+(?:texts|sentences|inputs|scenes|images|"
+                         r"contexts)\s+(?:that|which)\s+also\s+(?:contain|mention|include|have|"
+                         r"show)|(?:that|which)\s+co-occurs?\s+with)\b\s*|\s+&\s+", re.I)
+ALTERNATIVE = re.compile(r"\s*(?:,\s*)?\b(?:or|either|and\s+also|as\s+well\s+as)\b\s*|"
+                         r"\s*\|\s*", re.I)
 EVERYTHING = re.compile(r"^(?:anything|everything|any\s+\w+|all\s+\w+|every\s+\w+|"
                         r"all\s+(?:inputs|images|texts|tokens|words))(?:\s+at\s+all)?$", re.I)
+SILENCE = re.compile(r"\s*\b(?:leaves?|keeps?)\s+it\s+(?:silent|quiet|off)|\s*\b(?:silences?|"
+                     r"switch(?:es)?\s+it\s+off|turns?\s+it\s+off|suppress(?:es)?|"
+                     r"stops?|inhibits?|shuts?\s+it\s+down)\b(?:\s+it)?\s*", re.I)
 FILLER = re.compile(r"^(?:the presence of|presence of|images? (?:of|with|showing|containing)|"
                     r"pictures? of|photos? of|tokens? (?:of|in|like)|texts? (?:about|on|with)|"
                     r"words? (?:like|such as)|inputs? with|scenes? with)\s+", re.I)
@@ -63,11 +72,15 @@ class Reading:
         alternatives: what the unit fires on: each alternative is a tuple of conjuncts.
         exceptions: what switches it off (excepted or negated clauses).
         everything: it fires on anything not excepted.
+        silencers: what an elaboration after a semicolon says leaves it silent ("...; red
+            squares leave it silent"). Often a restatement of the main clause's scope, so the
+            simulator does not use them; the judge counts those that name something new.
     """
 
     alternatives: tuple[tuple[str, ...], ...] = ()
     exceptions: tuple[str, ...] = ()
     everything: bool = False
+    silencers: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -80,7 +93,8 @@ class Reading:
 
     def to_json(self) -> dict:
         return {"alternatives": [list(a) for a in self.alternatives],
-                "exceptions": list(self.exceptions), "everything": self.everything}
+                "exceptions": list(self.exceptions), "everything": self.everything,
+                "silencers": list(self.silencers)}
 
 
 def _clean(clause: str) -> str:
@@ -91,6 +105,16 @@ def _clean(clause: str) -> str:
     return clause
 
 
+EXAMPLES = re.compile(r"\b(?:like|such as|e\.g\.|for example|for instance|including)\b.*$", re.I)
+
+
+def _protect_examples(clause: str) -> str:
+    """"numbers like seven or twelve": an "or" inside examples joins examples, not
+    alternatives of what the unit fires on."""
+    return EXAMPLES.sub(lambda m: re.sub(r"\s+or\s+(?=\S+(?:\s+\S+)?\s*(?:,|$))", " / ",
+                                         m.group(0)), clause)
+
+
 def read(description: str) -> Reading:
     """Split a free-text description into what a unit fires on and what switches it off."""
     text = " ".join(str(description or "").split())
@@ -98,14 +122,22 @@ def read(description: str) -> Reading:
     text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)[0] if text else ""
     # examples in parentheses and elaborations after a colon or semicolon are commentary
     text = re.sub(r"\s*\([^()]*\)", "", text)
-    text = re.split(r"\s*[;:]\s+", text)[0]
+    text, *elaborations = re.split(r"\s*[;:]\s+", text)
+    silencers = tuple(c for rest in elaborations if SILENCE.search(rest)
+                      for c in (_clean(p) for p in re.split(r"\s*,?\s*\b(?:and|or|nor)\b\s*|"
+                                                            r"\s*,\s*", SILENCE.sub("", rest)))
+                      if c)
+    return _read(text, silencers)
+
+
+def _read(text: str, silencers: tuple[str, ...]) -> Reading:
     if not text.strip(" .,"):
         return Reading()
     negated = NEGATED_LEAD.match(text)
     if negated:
         rest = text[negated.end():]
         parts = [_clean(p) for p in ALTERNATIVE.split(rest) if p and _clean(p)]
-        return Reading(exceptions=tuple(parts))
+        return Reading(exceptions=tuple(parts), silencers=silencers)
     pieces = EXCEPTION.split(text, maxsplit=1)
     head, exceptions = pieces[0], []
     if len(pieces) > 1:
@@ -117,13 +149,15 @@ def read(description: str) -> Reading:
         exceptions += [c for c in (_clean(inner[1]),) if c]
     head = _clean(head)
     if not head or EVERYTHING.match(head):
-        return Reading(exceptions=tuple(exceptions), everything=bool(head) or bool(exceptions))
-    alternatives = []
-    for alternative in ALTERNATIVE.split(head):
-        conjuncts = tuple(c for c in (_clean(p) for p in CONJUNCTION.split(alternative)) if c)
-        if conjuncts:
-            alternatives.append(conjuncts)
-    return Reading(alternatives=tuple(alternatives), exceptions=tuple(exceptions))
+        return Reading(exceptions=tuple(exceptions), everything=bool(head) or bool(exceptions),
+                       silencers=silencers)
+    # "A only when B or C" is A and (B or C): conjuncts first, then each one's options
+    options = [[o for o in (_clean(x) for x in ALTERNATIVE.split(_protect_examples(conjunct)))
+                if o] for conjunct in CONJUNCTION.split(head)]
+    alternatives = [tuple(combo) for combo in itertools.product(*[o for o in options if o])
+                    if combo][:16]
+    return Reading(alternatives=tuple(alternatives), exceptions=tuple(exceptions),
+                   silencers=silencers)
 
 
 @dataclass

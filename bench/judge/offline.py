@@ -1,5 +1,9 @@
-"""The offline ground-truth judge: parsed concepts and composition against the truth, plus the
-MiniLM similarity to the ground-truth description, thresholded at a calibrated value."""
+"""The offline ground-truth judge: the description read as language (`meaning`), compared
+with the unit's true concepts and composition; calibrated on a labelled set.
+
+The one fitted number is the span-matching threshold: `calibrate` picks it on one half of the
+labelled set and reports accuracy per kind on the other half.
+"""
 
 from __future__ import annotations
 
@@ -8,82 +12,41 @@ from pathlib import Path
 from typing import Any
 
 from bench.judge.llm import llm_configured, llm_judge
-from bench.judge.parser import Parsed, parse
+from bench.judge.meaning import meaning_verdict
 from models.synthetic.base import SyntheticUnitSpec
 
 CALIBRATION_FILE = Path(__file__).parents[1] / "data" / "judge_calibration.json"
 
 
-#: Weights of the judge's score: concept overlap, composition agreement, MiniLM similarity.
-WEIGHTS = (0.5, 0.3, 0.2)
+#: The span threshold `calibrate` picks on the fitting half of the labelled set
+#: (`python -m bench calibrate`), kept here so that workers do not recompute it; a test checks
+#: that the two agree.
+THRESHOLD = (0.4, 0.85, 0.02)
 
 
-#: The threshold `calibrate` picks on the labelled set (`python -m bench calibrate`), kept
-#: here so that workers do not recompute it; a test checks that the two agree.
-THRESHOLD = 0.8169
+#: Thresholds the calibration tries: (first concept of a clause, further concepts, margin
+#: over the span's second-best concept).
+GRID = tuple((round(0.3 + 0.05 * a, 2), round(0.5 + 0.05 * b, 2), margin)
+             for a in range(8) for b in range(8) for margin in (0.0, 0.02, 0.04, 0.06))
 
 
-def composition_agrees(parsed: Parsed, truth: SyntheticUnitSpec) -> bool:
-    """Same composition; for AND-NOT the same excluded concept (the order matters)."""
-    if parsed.composition != truth.composition:
-        return False
-    if truth.composition == "and_not":
-        return parsed.concepts[-1] == truth.concepts[-1]
-    return True
-
-
-def _similarity(a: str, b: str) -> float | None:
-    """MiniLM cosine similarity; None when the embedder cannot load (the rules decide)."""
-    try:
-        from models.embedding import get_embedder
-
-        vectors = get_embedder().embed([a, b])
-        return float((vectors[0] @ vectors[1]).item())
-    except Exception:  # noqa: BLE001 (the judge must work without any model)
-        return None
-
-
-def features(description: str, truth: SyntheticUnitSpec,
-             similarity: float | None = None) -> dict[str, Any]:
-    """The judge's evidence: parse, concept overlap (Jaccard), composition, similarity."""
-    parsed = parse(description, truth.modality)
-    said, true = set(parsed.concepts), set(truth.concepts)
-    jaccard = len(said & true) / len(said | true) if said | true else 0.0
-    if similarity is None:
-        similarity = _similarity(description, truth.description)
-    return {"parsed": parsed.to_json(), "concept_overlap": round(jaccard, 4),
-            "composition_ok": composition_agrees(parsed, truth),
-            "similarity": None if similarity is None else round(similarity, 4)}
-
-
-def score(feats: dict[str, Any]) -> float:
-    """The weighted score that the threshold cuts (rules alone, rescaled, without MiniLM)."""
-    w_concepts, w_composition, w_similarity = WEIGHTS
-    rules = (w_concepts * feats["concept_overlap"]
-             + w_composition * float(feats["composition_ok"] and feats["concept_overlap"] > 0))
-    if feats["similarity"] is None:
-        return rules / (w_concepts + w_composition)
-    return rules + w_similarity * max(feats["similarity"], 0.0)
-
-
-def judge(description: str, truth: SyntheticUnitSpec, threshold: float | None = None,
+def judge(description: str, truth: SyntheticUnitSpec,
+          threshold: tuple[float, float, float] | None = None,
           use_llm: bool | None = None) -> dict[str, Any]:
     """Judge one description against a unit's ground truth.
 
     Args:
         description: the candidate description.
         truth: the unit's ground truth.
-        threshold: the score cut (default: THRESHOLD, calibrated on the labelled set).
-        use_llm: ask the configured LLM judge (default: when WORKBENCH_MODEL is set).
+        threshold: the span thresholds (default: THRESHOLD, calibrated on the labelled set).
+        use_llm: ask the configured LLM judge too (default: when WORKBENCH_MODEL is set).
 
     Returns:
-        {"correct": bool, "score": float, "judge": "rules+minilm" | "llm", ...features}
+        {"correct": bool, "why": str, "judge": "reader+glosses", "reading", "named", ...}
     """
-    feats = features(description, truth)
-    value = score(feats)
     cut = THRESHOLD if threshold is None else threshold
-    verdict = {"correct": bool(value >= cut), "score": round(value, 4), "judge": "rules+minilm",
-               **feats}
+    verdict = {**meaning_verdict(description, truth.modality, truth.composition,
+                                 tuple(truth.concepts), cut), "judge": "reader+glosses"}
     if use_llm is None:
         use_llm = llm_configured()
     if use_llm:
@@ -92,7 +55,7 @@ def judge(description: str, truth: SyntheticUnitSpec, threshold: float | None = 
 
 
 def load_calibration(path: Path = CALIBRATION_FILE) -> list[dict[str, Any]]:
-    """Labelled pairs: modality, concepts, composition, truth, candidate, label (right/wrong)."""
+    """Labelled pairs: modality, concepts, composition, truth, candidate, label, kind."""
     return json.loads(Path(path).read_text())["pairs"]
 
 
@@ -101,49 +64,53 @@ def _truth(row: dict[str, Any]) -> SyntheticUnitSpec:
                              row["truth"], row.get("label", "calibration"))
 
 
-def _batch_similarities(pairs: list[tuple[str, str]]) -> list[float | None]:
-    """MiniLM similarities of many pairs in one batch (None each without the embedder)."""
-    texts = sorted({t for pair in pairs for t in pair})
-    try:
-        from models.embedding import get_embedder
-
-        vectors = get_embedder().embed(texts)
-    except Exception:  # noqa: BLE001 (the rules alone still judge)
-        return [None] * len(pairs)
-    row = {t: i for i, t in enumerate(texts)}
-    return [float((vectors[row[a]] @ vectors[row[b]]).item()) for a, b in pairs]
+def halves(rows: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    """The fitting half (even positions within each kind) and the held-out half (odd)."""
+    seen: dict[str, int] = {}
+    fit, held = [], []
+    for i, row in enumerate(rows):
+        k = seen.get(row["kind"], 0)
+        seen[row["kind"]] = k + 1
+        (fit if k % 2 == 0 else held).append(i)
+    return fit, held
 
 
-def calibrate(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pick the threshold that maximises accuracy on two thirds of the set; report the rest.
+def calibrate(rows: list[dict[str, Any]], grid: tuple[tuple[float, float, float], ...] = GRID
+              ) -> dict[str, Any]:
+    """Fit the span threshold on one half of the labelled set; report the other half per kind.
 
     Returns:
-        {"threshold", "train_accuracy", "heldout_accuracy", "accuracy" (all pairs),
-         "by_kind": accuracy per near-miss kind, "n"}
+        {"threshold", "fit_accuracy", "heldout_accuracy", "heldout_by_kind", "by_kind" (all
+         rows), "n", "n_heldout", "errors" (held-out rows judged wrongly)}
     """
-    similarities = _batch_similarities([(r["candidate"], r["truth"]) for r in rows])
-    scores = [score(features(r["candidate"], _truth(r), sim))
-              for r, sim in zip(rows, similarities, strict=True)]
+    fit, held = halves(rows)
     labels = [r["label"] == "right" for r in rows]
-    train_idx = [i for i in range(len(rows)) if i % 3 != 2]
-    held_idx = [i for i in range(len(rows)) if i % 3 == 2]
 
-    def accuracy(idx: list[int], cut: float) -> float:
-        return sum((scores[i] >= cut) == labels[i] for i in idx) / max(len(idx), 1)
+    def verdicts(cut: tuple[float, float, float], idx: list[int]) -> dict[int, bool]:
+        return {i: judge(rows[i]["candidate"], _truth(rows[i]), cut, use_llm=False)["correct"]
+                for i in idx}
 
-    ordered = sorted({round(s, 4) for s in scores})
-    # cuts half-way between neighbouring scores, so no calibration score sits on the cut
-    candidates = [(a + b) / 2 for a, b in zip([0.0, *ordered], ordered, strict=False)]
-    best = max(accuracy(train_idx, c) for c in candidates)
-    # of the best cuts, the one in the middle of the best range keeps a margin both ways
-    tied = [c for c in candidates if accuracy(train_idx, c) == best]
-    threshold = round((tied[0] + tied[-1]) / 2, 4)
-    kinds: dict[str, list[bool]] = {}
+    def accuracy(found: dict[int, bool]) -> float:
+        return sum(found[i] == labels[i] for i in found) / max(len(found), 1)
+
+    scored = [(accuracy(verdicts(cut, fit)), cut) for cut in grid]
+    best = max(a for a, _ in scored)
+    tied = [c for a, c in scored if a == best]
+    threshold = tied[len(tied) // 2]  # the middle of the best range keeps a margin both ways
+    every = verdicts(threshold, list(range(len(rows))))
+    kinds: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
-        kinds.setdefault(row.get("kind", row["label"]), []).append(
-            (scores[i] >= threshold) == labels[i])
-    return {"threshold": threshold, "train_accuracy": round(best, 4),
-            "heldout_accuracy": round(accuracy(held_idx, threshold), 4),
-            "accuracy": round(accuracy(list(range(len(rows))), threshold), 4),
-            "by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())},
-            "n": len(rows), "n_heldout": len(held_idx)}
+        kinds.setdefault(row["kind"], []).append(i)
+
+    def by_kind(idx: set[int]) -> dict[str, float]:
+        return {k: round(sum(every[i] == labels[i] for i in v if i in idx)
+                         / max(sum(1 for i in v if i in idx), 1), 4)
+                for k, v in sorted(kinds.items())}
+
+    return {"threshold": threshold, "fit_accuracy": round(best, 4),
+            "heldout_accuracy": round(accuracy({i: every[i] for i in held}), 4),
+            "heldout_by_kind": by_kind(set(held)), "by_kind": by_kind(set(range(len(rows)))),
+            "n": len(rows), "n_heldout": len(held),
+            "errors": [{"candidate": rows[i]["candidate"], "truth": rows[i]["truth"],
+                        "label": rows[i]["label"], "kind": rows[i]["kind"]}
+                       for i in held if every[i] != labels[i]]}

@@ -1,4 +1,5 @@
-"""The ground-truth judge: calibration accuracy, parsing of compositions, no-model fallback."""
+"""The ground-truth judge reads descriptions as language: paraphrases pass, negations and
+wrong compositions fail, and its calibration is reported on a held-out half."""
 
 from __future__ import annotations
 
@@ -12,65 +13,38 @@ def _spec(modality: str, composition: str, *concepts: str) -> SyntheticUnitSpec:
     return SyntheticUnitSpec(modality, composition, concepts, "ground truth", "x")  # type: ignore
 
 
-def test_judge_separates_right_from_wrong_on_held_out_calibration_pairs():
+def test_calibration_on_the_held_out_half_of_the_labelled_set():
     rows = judge.load_calibration()
-    assert len(rows) >= 60
-    assert {r["label"] for r in rows} == {"right", "wrong"}
+    assert len(rows) >= 150
+    kinds = {r["kind"] for r in rows}
+    assert {"paraphrase", "plain_paraphrase", "negation", "wrong_composition",
+            "near_miss"} <= kinds
     result = judge.calibrate(rows)
-    assert result["heldout_accuracy"] >= 0.9
-    assert result["accuracy"] >= 0.9
-    assert result["threshold"] == pytest.approx(judge.THRESHOLD, abs=0.02)
-    # the near misses that matter most are all caught
-    for kind in ("wrong_composition", "missing_concept", "swapped_exclusion"):
-        assert result["by_kind"][kind] >= 0.9
+    assert tuple(result["threshold"]) == pytest.approx(judge.THRESHOLD)
+    held = result["heldout_by_kind"]
+    # the failures of the first judge: negations and wrong compositions passed as right
+    assert held["negation"] >= 0.95 and held["wrong_composition"] >= 0.95
+    assert held["paraphrase"] >= 0.9 and held["near_miss"] >= 0.9
+    # plain-English paraphrases: far above the first judge's 0 of 12, not yet at 0.95
+    assert held["plain_paraphrase"] >= 0.6
 
 
-@pytest.mark.parametrize(("text", "concepts", "composition"), [
-    ("fires on red regions or on circles", ("red", "circle"), "or"),
-    ("fires on red circles", ("red", "circle"), "and"),
-    ("fires on circles, but not red ones", ("circle", "red"), "and_not"),
-    ("fires on circles of any colour except red; red circles leave it silent",
-     ("circle", "red"), "and_not"),
-    ("responds to red circles only; red squares and blue circles leave it silent",
-     ("red", "circle"), "and"),
+@pytest.mark.parametrize(("description", "modality", "composition", "concepts", "right"), [
+    ("detects round disc shapes of any colour", "vision", "single", ("circle",), True),
+    ("fires on anything except circles", "vision", "single", ("circle",), False),
+    ("never fires on red regions or on blue regions", "vision", "or", ("red", "blue"), False),
+    ("fires on red regions or on blue regions", "vision", "or", ("red", "blue"), True),
+    ("fires on red circles", "vision", "and", ("red", "circle"), True),
+    ("fires on red regions or on circles", "vision", "and", ("red", "circle"), False),
+    ("fires on circles, unless they are red", "vision", "and_not", ("circle", "red"), True),
+    ("fires on red regions, unless there are circles", "vision", "and_not", ("circle", "red"),
+     False),
+    ("fires on animals; a negation word silences it", "text", "and_not",
+     ("animals", "negation"), True),
+    ("links or e-mail addresses", "text", "or", ("urls", "emails"), True),
+    ("links", "text", "or", ("urls", "emails"), False),
 ])
-def test_parse_reads_vision_compositions(text, concepts, composition):
-    parsed = judge.parse(text, "vision")
-    assert parsed.concepts == concepts
-    assert parsed.composition == composition
-
-
-@pytest.mark.parametrize(("text", "concepts", "composition"), [
-    ("fires on words for animals, unless the text also contains negation words (not, no)",
-     ("animals", "negation"), "and_not"),
-    ("fires on prices, but only in texts that also contain a negation word",
-     ("prices", "negation"), "and"),
-    ("fires on first-person pronouns (I, me, my) only together with negative emotions",
-     ("first_person", "emotions_negative"), "and"),
-    ("fires on animals; a negation word silences it", ("animals", "negation"), "and_not"),
-    ("web addresses or email addresses", ("urls", "emails"), "or"),
-    ("something about the stock market", (), "none"),
-])
-def test_parse_reads_text_compositions(text, concepts, composition):
-    parsed = judge.parse(text, "text")
-    assert parsed.concepts == concepts
-    assert parsed.composition == composition
-
-
-def test_swapped_exclusion_is_wrong():
-    truth = _spec("vision", "and_not", "circle", "red")
-    assert judge.judge("fires on circles, unless they are red", truth)["correct"]
-    assert not judge.judge("fires on red regions, unless there are circles", truth)["correct"]
-
-
-def test_judge_needs_no_model(monkeypatch):
-    import models.embedding
-
-    def broken():
-        raise RuntimeError("no embedder here")
-
-    monkeypatch.setattr(models.embedding, "get_embedder", broken)
-    truth = _spec("text", "or", "urls", "emails")
-    verdict = judge.judge("links or e-mail addresses", truth, use_llm=False)
-    assert verdict["correct"] and verdict["judge"] == "rules+minilm"
-    assert not judge.judge("links", truth, use_llm=False)["correct"]
+def test_verdicts(description, modality, composition, concepts, right):
+    verdict = judge.judge(description, _spec(modality, composition, *concepts), use_llm=False)
+    assert verdict["correct"] is right, verdict
+    assert verdict["judge"] == "reader+glosses" and verdict["why"]

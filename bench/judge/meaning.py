@@ -1,0 +1,175 @@
+"""The offline ground-truth judge reads a description as language: the benchmark's reader
+(`bench.reader`) splits it into what fires and what is excepted, each clause's spans are matched
+to the judge's own glosses of the concepts by MiniLM similarity, and the resulting structure is
+compared with the unit's true composition.
+
+Span matching: of all word n-grams of a clause (and the whole clause), the one most similar to
+some gloss names that concept if the similarity reaches a first threshold; another part of the
+clause names a second concept only above a stricter one ("red circles"). The two thresholds are
+the only numbers fitted on the labelled set (`python -m bench calibrate`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bench.judge.glosses import GLOSSES
+from bench.reader import Reading, embed, read
+
+#: Longest span matched to a gloss, in words.
+MAX_SPAN = 4
+
+
+@dataclass(frozen=True)
+class Named:
+    """A description's structure in concepts.
+
+    Attributes:
+        alternatives: per alternative, the concepts its conjuncts name.
+        excepted: concepts named by exceptions (and by silencers that name something new).
+        everything: "anything except ...".
+        spans: (span, concept, similarity) per match, for the verdict's record.
+    """
+
+    alternatives: tuple[frozenset[str], ...]
+    excepted: frozenset[str]
+    everything: bool
+    spans: tuple[tuple[str, str, float], ...]
+
+    def positive(self) -> frozenset[str]:
+        return frozenset().union(*self.alternatives) if self.alternatives else frozenset()
+
+
+def _gloss_table(modality: str) -> tuple[list[str], np.ndarray]:
+    concepts, texts = [], []
+    for concept, glosses in GLOSSES[modality].items():
+        for gloss in glosses:
+            concepts.append(concept)
+            texts.append(gloss)
+    return concepts, embed(texts)
+
+
+def _spans(clause: str) -> list[tuple[int, int, str]]:
+    words = re.findall(r"[\w'@.:/-]+", clause.lower())[:16]
+    spans = [(i, j, " ".join(words[i:j])) for i in range(len(words))
+             for j in range(i + 1, min(len(words), i + MAX_SPAN) + 1)]
+    if len(words) > MAX_SPAN:
+        spans.append((0, len(words), " ".join(words)))
+    return spans
+
+
+def name_concepts(clause: str, modality: str, threshold: tuple[float, float, float]
+                  ) -> list[tuple[str, str, float]]:
+    """The concepts a clause names: (span, concept, similarity).
+
+    The clause names its best-matching concept (over all its word spans) when that similarity
+    reaches `threshold[0]`; it also names further concepts whose best span is clearly a
+    different part of the clause and reaches the stricter `threshold[1]` ("red circles").
+    A span names a concept only if it matches it better than any other concept by at least
+    `threshold[2]` (a generic word like "colour" is close to every colour and names none).
+    """
+    spans = _spans(clause)
+    if not spans:
+        return []
+    concepts, glosses = _gloss_table(modality)
+    names = sorted(set(concepts))
+    sims = embed([s for _, _, s in spans]) @ glosses.T  # [spans, glosses]
+    per_concept = np.stack([sims[:, [k for k, c in enumerate(concepts) if c == name]].max(axis=1)
+                            for name in names], axis=1)  # [spans, concepts]
+    low, high, margin = threshold
+    ranked = np.sort(per_concept, axis=1)
+    specific = (ranked[:, -1] - ranked[:, -2]) >= margin if len(names) > 1 else \
+        np.ones(len(spans), dtype=bool)
+    per_concept = np.where(specific[:, None], per_concept, -1.0)
+    order = np.dstack(np.unravel_index(np.argsort(-per_concept, axis=None),
+                                       per_concept.shape))[0]
+    first = order[0]
+    if per_concept[first[0], first[1]] < low:
+        return []
+    found = [(spans[first[0]][2], names[first[1]], round(float(per_concept[tuple(first)]), 4))]
+    taken = set() if spans[first[0]][1] - spans[first[0]][0] > MAX_SPAN else set(
+        range(spans[first[0]][0], spans[first[0]][1]))
+    named = {names[first[1]]}
+    for k, c in order[1:]:
+        score = float(per_concept[k, c])
+        if score < high:
+            break
+        i, j, text = spans[k]
+        if names[c] in named or j - i > MAX_SPAN or taken & set(range(i, j)):
+            continue
+        # the span's own best concept must be this one (not a weaker echo of the first)
+        if per_concept[k].argmax() != c:
+            continue
+        taken |= set(range(i, j))
+        named.add(names[c])
+        found.append((text, names[c], round(score, 4)))
+    return found
+
+
+def structure(reading: Reading, modality: str, threshold: tuple[float, float, float]) -> Named:
+    """A reading's clauses as concepts."""
+    spans: list[tuple[str, str, float]] = []
+
+    def named(clause: str) -> frozenset[str]:
+        found = name_concepts(clause, modality, threshold)
+        spans.extend(found)
+        return frozenset(c for _, c, _ in found)
+
+    alternatives = tuple(a for a in (frozenset().union(*(named(c) for c in alt))
+                                     for alt in reading.alternatives) if a)
+    positive = frozenset().union(*alternatives) if alternatives else frozenset()
+    excepted = frozenset().union(*(named(c) for c in reading.exceptions)) \
+        if reading.exceptions else frozenset()
+    # an elaboration that silences what the main clause already names restates its scope
+    silenced = frozenset().union(*(named(c) for c in reading.silencers)) \
+        if reading.silencers else frozenset()
+    return Named(alternatives, excepted | (silenced - positive), reading.everything,
+                 tuple(spans))
+
+
+def agrees(named: Named, composition: str, concepts: tuple[str, ...]) -> tuple[bool, str]:
+    """Whether a description's structure is the truth's; with the reason when it is not."""
+    truth = set(concepts)
+    positive = named.positive()
+    if named.everything:
+        return False, "says the unit fires on everything except something"
+    if not positive:
+        return False, "names none of the concepts the unit fires on"
+    if composition == "and_not":
+        kept, dropped = concepts[0], concepts[-1]
+        if positive != {kept}:
+            return False, f"fires on {sorted(positive)}, not on {kept!r} alone"
+        if named.excepted != {dropped}:
+            return False, f"excepts {sorted(named.excepted)}, not {dropped!r}"
+        return True, "same concept and exception"
+    if named.excepted & truth:
+        return False, f"excepts {sorted(named.excepted & truth)}, which the unit fires on"
+    if named.excepted:
+        return False, f"excepts {sorted(named.excepted)}, which does not switch the unit off"
+    if positive != truth:
+        return False, f"names {sorted(positive)}, the unit fires on {sorted(truth)}"
+    if composition == "single":
+        return True, "same concept"
+    joint = any(a >= truth for a in named.alternatives)
+    if composition == "and" and not joint:
+        return False, "names the concepts as alternatives; the unit needs both"
+    if composition == "or" and joint:
+        return False, "needs both concepts together; the unit fires on either"
+    return True, "same concepts and composition"
+
+
+def meaning_verdict(description: str, modality: str, composition: str,
+                    concepts: tuple[str, ...], threshold: tuple[float, float, float]
+                    ) -> dict[str, Any]:
+    """The judge's verdict on one description: correct, the reason, and what it read."""
+    reading = read(description)
+    named = structure(reading, modality, threshold)
+    correct, why = agrees(named, composition, concepts)
+    return {"correct": correct, "why": why, "reading": reading.to_json(),
+            "named": {"alternatives": [sorted(a) for a in named.alternatives],
+                      "excepted": sorted(named.excepted), "everything": named.everything,
+                      "spans": [list(s) for s in named.spans]}}
