@@ -30,8 +30,12 @@ def load_summaries(dirs: list[Path | str]) -> list[dict[str, Any]]:
     return found
 
 
-def _cell(value: Any) -> str:
-    return "–" if value is None else f"{value:.3f}"
+def _cell(value: Any, ci: Any = None) -> str:
+    if value is None:
+        return "–"
+    if ci:
+        return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+    return f"{value:.3f}"
 
 
 def rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,6 +46,7 @@ def rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({"suite": summary["suite"], "source": label.format(
                 policy=summary["policy"]), "n": summary["n"],
                 **{key: summary.get(prefix + key) for key, _ in columns()},
+                **{key + "_ci": summary.get(prefix + key + "_ci") for key, _ in columns()},
                 "by_composition": summary.get(prefix + "accuracy_by_composition") or {}})
     return out
 
@@ -49,12 +54,13 @@ def rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def markdown(summaries: list[dict[str, Any]]) -> str:
     """The comparison table, plus ground-truth accuracy per composition."""
     shown = columns()
-    lines = ["| suite | description | n | " + " | ".join(h for _, h in shown) + " |",
+    lines = ["Each mean is shown with its 95% bootstrap confidence interval over units.", "",
+             "| suite | description | n | " + " | ".join(h for _, h in shown) + " |",
              "|---|---|---:|" + "---:|" * len(shown)]
     table = rows(summaries)
     for row in table:
         lines.append(f"| {row['suite']} | {row['source']} | {row['n']} | "
-                     + " | ".join(_cell(row[k]) for k, _ in shown) + " |")
+                     + " | ".join(_cell(row[k], row.get(k + "_ci")) for k, _ in shown) + " |")
     comps = sorted({c for row in table for c in row["by_composition"]})
     if comps:
         lines += ["", "Ground-truth accuracy per composition:", "",
@@ -64,6 +70,14 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
             if row["by_composition"]:
                 lines.append(f"| {row['suite']} | {row['source']} | " + " | ".join(
                     _cell(row["by_composition"].get(c)) for c in comps) + " |")
+    lines += ["", "Scored with:"]
+    for s in summaries:
+        used = s.get("scored_with") or {}
+        reader = ", ".join(used.get("reader", [])) or "keyword parser (first version)"
+        data = ", ".join(used.get("data", [])) or "procedural"
+        judged = ", ".join(used.get("judge", [])) or "none"
+        lines.append(f"- {s['suite']}/{s['policy']}: reader {reader}; held-out data {data}; "
+                     f"judge {judged}")
     walls = [(s["suite"], s["policy"], s.get("wall_s_mean")) for s in summaries]
     lines += ["", "Mean wall time per unit (agent run): " + ", ".join(
         f"{suite}/{policy} {wall} s" for suite, policy, wall in walls)]

@@ -167,6 +167,37 @@ def metric_paths() -> dict[str, tuple[str, str]]:
     return {m.key: (p.name, m.field) for p, m in metrics()}
 
 
+def mean_ci(values: list[float], level: float = 0.95) -> list[float] | None:
+    """A bootstrap confidence interval of the mean over units (percentile, 2000 resamples,
+    fixed seed); None with fewer than two units, the value itself when all are equal."""
+    if len(values) < 2:
+        return None
+    if min(values) == max(values):
+        return [round(values[0], 4)] * 2
+    from scipy.stats import bootstrap
+
+    result = bootstrap((np.asarray(values, dtype=float),), np.mean, confidence_level=level,
+                       n_resamples=2000, method="percentile", random_state=0)
+    return [round(float(result.confidence_interval.low), 4),
+            round(float(result.confidence_interval.high), 4)]
+
+
+def scored_with(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Which reader (simulator), held-out data and judge the records' scores used."""
+    found: dict[str, set[str]] = {"reader": set(), "data": set(), "judge": set()}
+    for record in records:
+        for scores in record.get("scores", {}).values():
+            for protocol in ("simulation", "detection", "predictive"):
+                result = scores.get(protocol) or {}
+                if isinstance(result, dict):
+                    found["reader"].update([result["reader"]] if result.get("reader") else [])
+                    found["data"].update([result["data"]] if result.get("data") else [])
+            verdict = scores.get("judge") or {}
+            if isinstance(verdict, dict) and verdict.get("judge"):
+                found["judge"].add(verdict["judge"])
+    return {k: sorted(v) for k, v in found.items()}
+
+
 def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[str, Any]:
     """Means per description source (policy and controls), and accuracy per composition."""
     summary: dict[str, Any] = {"suite": suite, "policy": policy, "n": len(records)}
@@ -176,6 +207,7 @@ def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[st
         for metric, path in paths.items():
             values = [v for r in records if (v := _number(r, name, path)) is not None]
             summary[prefix + metric] = round(float(np.mean(values)), 4) if values else None
+            summary[prefix + metric + "_ci"] = mean_ci(values)
         by_comp: dict[str, list[float]] = {}
         for r in records:
             comp = (r["unit"].get("ground_truth") or {}).get("composition")
@@ -185,6 +217,7 @@ def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[st
         if by_comp:
             summary[prefix + "accuracy_by_composition"] = {
                 k: round(float(np.mean(v)), 4) for k, v in sorted(by_comp.items())}
+    summary["scored_with"] = scored_with(records)
     walls = [r["wall_s"] for r in records if r.get("wall_s") is not None]
     summary["wall_s_mean"] = round(float(np.mean(walls)), 2) if walls else None
     summary["wall_s_max"] = round(float(np.max(walls)), 2) if walls else None

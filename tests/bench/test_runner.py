@@ -69,3 +69,20 @@ def test_cli_run_ends_with_one_json_line(tmp_path):
     assert summary["suite"] == "functions-text" and summary["policy"] == "scripted"
     assert summary["n"] == 1 and summary["accuracy"] == 0.0
     assert "random_description_accuracy" in summary
+
+
+def test_summary_means_carry_bootstrap_intervals_and_the_scorers_used():
+    from bench.runner import mean_ci, summarize
+
+    assert mean_ci([0.5]) is None and mean_ci([0.3, 0.3]) == [0.3, 0.3]
+    low, high = mean_ci([0.0, 1.0] * 20)
+    assert low < 0.5 < high and high - low < 0.4
+    records = [{"unit": {"ground_truth": None}, "wall_s": 1.0, "scores": {
+        "policy": {"simulation": {"correlation": r, "reader": "minilm-clauses",
+                                  "data": "natural"}}}} for r in (0.1, 0.2, 0.3, 0.4)]
+    summary = summarize(records, "real-text", "oneshot")
+    assert summary["simulation_r"] == 0.25
+    low, high = summary["simulation_r_ci"]
+    assert 0.1 <= low < 0.25 < high <= 0.4
+    assert summary["scored_with"] == {"reader": ["minilm-clauses"], "data": ["natural"],
+                                      "judge": []}
