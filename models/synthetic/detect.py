@@ -92,7 +92,7 @@ def build_unit(modality: str, tree: Tree | dict | str, description: str | None =
     if not isinstance(tree, CompositionNode):
         tree = parse_tree(tree)
     names = list(leaves(tree))
-    check_concepts(modality, names, f"unit {id}" if id else "")
+    check_concepts(modality, names)
     phrases = known_concepts(modality)
     if description is None:
         composition = tree if isinstance(tree, CompositionNode) else "single"

@@ -6,8 +6,10 @@ scikit-image photos), measured with `python -m models firing synthetic-text hidd
 `synthetic-vision`), are listed beside each unit. Left out because they fire on fewer than
 MIN_FIRING stimuli of those corpora: `french_words` (4 texts, all "croissant"),
 `time_of_day_words` (17: "overnight", "tonight"), `long_words & negation` (10) and
-`symmetric_layout` (11 images); the generated scenes never let objects touch, so "touching
-objects" has no detector. They wait for a corpus that holds them (natural text and photos).
+`symmetric_layout` (11 images); `rhyming_endings` fires on just 20 texts and the text writer
+almost never rhymes, so no fresh probes check it. The generated scenes never let objects touch,
+so "touching objects" has no detector. They wait for a corpus that holds them (natural text and
+photos).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ HIDDEN_TEXT_UNITS: list[SyntheticUnitSpec] = [
     build_unit("text", "long_words"),  # 9.4 %
     build_unit("text", "title_case_inside"),  # 23 %
     build_unit("text", "large_numbers"),  # 18 %
-    build_unit("text", "rhyming_endings"),  # 1.0 %
     build_unit("text", _node("bound_and", "animals", "double_letters"),
                "fires on words for animals spelt with a double letter (rabbit, sheep, parrot)",
                "animal words with a double letter"),  # 2.7 %
