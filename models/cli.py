@@ -1,4 +1,5 @@
-"""`python -m models`: list models and layers, probe units, list concepts, show exemplars."""
+"""`python -m models`: list models and layers, probe units, list concepts, show exemplars,
+measure how often synthetic units fire."""
 
 from __future__ import annotations
 
@@ -90,6 +91,22 @@ def cmd_exemplars(args) -> int:
     return 0
 
 
+def cmd_firing(args) -> int:
+    from models.corpora import get_corpus
+    from models.registry import get_model
+    from models.synthetic.firing import layer_firing
+
+    corpus = get_corpus(args.corpus, get_model(args.model).modality)
+    rows = [r.to_json() for r in layer_firing(args.model, args.layer, corpus, k=args.k,
+                                               limit=args.limit)]
+    lines = []
+    for r in rows:
+        lines.append(f"{r['index']:>3} {r['label'][:40]:<40} {r['count']:>6} {r['rate']:7.1%}")
+        lines += [f"      {value:6.3f}  {str(name)[:90]}" for name, value in r["top"]]
+    emit(rows, args.json, lines)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=8)
     p.add_argument("--corpus", default="default",
                    help="default, generated, photos, an image folder or a text file")
+    p = command(sub, "firing", "how often each unit of a synthetic layer fires on a corpus",
+                cmd_firing)
+    p.add_argument("model", help="synthetic-vision or synthetic-text")
+    p.add_argument("layer", help="single, or, and, and_not, composed, hidden")
+    p.add_argument("-k", type=int, default=3, help="top stimuli to show per unit")
+    p.add_argument("--corpus", default="default",
+                   help="default, generated, photos, an image folder or a text file")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N stimuli")
     return parser
 
 

@@ -1,26 +1,55 @@
-"""The synthetic ground-truth suites: every built-in synthetic unit of a modality."""
+"""The synthetic ground-truth suites: the built-in synthetic units of a modality, by layer.
+
+`synthetic-<m>`: the flat units (single, or, and, and_not); `compositions-<m>`: three-concept
+and nested compositions, image-/text-level AND and AND-NOT beside their bound counterparts;
+`hidden-<m>`: units on hidden concepts (`models.synthetic.hidden`), which no tool can screen
+for, so only what the unit does can explain it.
+"""
 
 from __future__ import annotations
 
 from bench.suites.base import Suite, SuiteUnit, interleave, register_suite
 
 
-def _synthetic_suite(modality: str) -> Suite:
+def _synthetic_suite(modality: str, layers: tuple[str, ...], name: str) -> Suite:
     from models.registry import get_model
 
     model = get_model(f"synthetic-{modality}")
     units = []
-    for layer in ("single", "or", "and", "and_not"):
+    for layer in layers:
         for index, spec in enumerate(model.specs(layer)):  # type: ignore[attr-defined]
             units.append(SuiteUnit(f"{model.name}:{layer}:{index}", modality, spec))
-    return Suite(f"synthetic-{modality}", modality, interleave(units))
+    return Suite(name, modality, interleave(units))
+
+
+_FLAT = ("single", "or", "and", "and_not")
 
 
 @register_suite("synthetic-vision")
 def synthetic_vision() -> Suite:
-    return _synthetic_suite("vision")
+    return _synthetic_suite("vision", _FLAT, "synthetic-vision")
 
 
 @register_suite("synthetic-text")
 def synthetic_text() -> Suite:
-    return _synthetic_suite("text")
+    return _synthetic_suite("text", _FLAT, "synthetic-text")
+
+
+@register_suite("compositions-vision")
+def compositions_vision() -> Suite:
+    return _synthetic_suite("vision", ("composed",), "compositions-vision")
+
+
+@register_suite("compositions-text")
+def compositions_text() -> Suite:
+    return _synthetic_suite("text", ("composed",), "compositions-text")
+
+
+@register_suite("hidden-vision")
+def hidden_vision() -> Suite:
+    return _synthetic_suite("vision", ("hidden",), "hidden-vision")
+
+
+@register_suite("hidden-text")
+def hidden_text() -> Suite:
+    return _synthetic_suite("text", ("hidden",), "hidden-text")

@@ -1,4 +1,5 @@
-"""Word lists of the lexicon concepts (pairwise disjoint, lowercase) and English plurals."""
+"""Word lists of the lexicon concepts (pairwise disjoint, lowercase), narrower sub-lexicons
+inside them, and English plurals."""
 
 from __future__ import annotations
 
@@ -119,6 +120,19 @@ LEXICONS: dict[str, list[str]] = {
         "president", "embassy", "passport", "ministry", "voter", "municipality",
     ],
 }
+
+
+# Narrower concepts inside one lexicon: every word is also in the parent lexicon, so a token can
+# be both ("cat" is an animal, a pet and a cat). They make "animals that are not pets" and
+# "cats" expressible.
+SUBLEXICONS: dict[str, list[str]] = {
+    "pets": ["dog", "cat", "hamster", "rabbit", "parrot"],
+    "cats": ["cat"],
+}
+
+
+#: The lexicon each sub-lexicon narrows.
+SUBLEXICON_PARENT: dict[str, str] = {"pets": "animals", "cats": "animals"}
 
 
 # Irregular plurals the templates use and the detectors undo.

@@ -1,7 +1,8 @@
 """Text concept detectors: per-token scores in [0, 1], computed from the text alone.
 
 * lexicon concepts: 1 on a token whose lowercase form (or its singular) is in the category's
-  lexicon (`models.concepts.lexicons.LEXICONS`);
+  lexicon (`models.concepts.lexicons.LEXICONS`, or a narrower `SUBLEXICONS` list such as pets,
+  whose words are also in their parent lexicon);
 * pattern concepts: 1 on every token that overlaps a regex match on the raw text (a URL, a
   price, a quoted passage, a question sentence, ...);
 * semantic concepts: the text is cut into sentences, each sentence is embedded with
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from models.concepts.base import Concept
-from models.concepts.lexicons import IRREGULAR_PLURALS, LEXICONS, plural
+from models.concepts.lexicons import IRREGULAR_PLURALS, LEXICONS, SUBLEXICONS, plural
 from models.errors import ModelsError, choices
 from models.stimuli_io import check_texts
 
@@ -30,7 +31,8 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _token_spans(text: str) -> list[tuple[int, int]]:
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the tokens `tokenize` returns."""
     return [m.span() for m in _TOKEN.finditer(text)]
 
 
@@ -54,6 +56,8 @@ _LEXICON_PHRASES = {
     "religion": "religious words",
     "technology": "technology words",
     "civic": "words about government and elections",
+    "pets": "words for pets (dog, cat, hamster, rabbit, parrot)",
+    "cats": "the word cat",
 }
 
 
@@ -69,6 +73,17 @@ def _lexicon_forms() -> dict[str, str]:
         if singular in forms:
             forms.setdefault(plural_form, forms[singular])
     return forms
+
+
+@functools.lru_cache(maxsize=1)
+def _sublexicon_forms() -> dict[str, frozenset[str]]:
+    """Every surface form of a sub-lexicon word mapped to the sub-lexicons that hold it."""
+    forms: dict[str, set[str]] = {}
+    for category, words in SUBLEXICONS.items():
+        for word in words:
+            for form in (word, plural(word), word + "s"):
+                forms.setdefault(form, set()).add(category)
+    return {form: frozenset(names) for form, names in forms.items()}
 
 
 _QUOTE_CLOSERS = "\"”’')]"
@@ -126,7 +141,7 @@ _PATTERN_PHRASES = {
 _SENTENCE_END = re.compile(r"[.!?]+[" + re.escape(_QUOTE_CLOSERS) + r"]*(?=\s|$)|\n")
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of a text, stripped of surrounding space."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
@@ -146,7 +161,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
 def _match_spans(concept: str, text: str) -> list[tuple[int, int]]:
     if concept == "questions":
         return [
-            (a, b) for a, b in _sentence_spans(text) if text[a:b].rstrip(_QUOTE_CLOSERS)[-1:] == "?"
+            (a, b) for a, b in sentence_spans(text) if text[a:b].rstrip(_QUOTE_CLOSERS)[-1:] == "?"
         ]
     return [m.span() for m in _PATTERNS[concept].finditer(text)]
 
@@ -247,7 +262,7 @@ def _semantic_scores(
     concepts: list[str], texts: list[str]
 ) -> list[list[tuple[int, int, np.ndarray]]]:
     """Per text, a list of (start, end, scores per concept) for each sentence."""
-    spans = [_sentence_spans(t) for t in texts]
+    spans = [sentence_spans(t) for t in texts]
     sentences = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
     if not sentences:
         return [[] for _ in texts]
@@ -269,7 +284,9 @@ def _semantic_scores(
 
 # Other words a description may use for each concept (for judges and parsers).
 _SYNONYMS: dict[str, tuple[str, ...]] = {
-    "animals": ("animal", "creatures", "wildlife", "pets"),
+    "animals": ("animal", "creatures", "wildlife"),
+    "pets": ("pet", "domestic animals", "companion animals"),
+    "cats": ("cat", "kitten", "feline"),
     "food": ("foods", "dishes", "meals", "ingredients", "groceries"),
     "colours": ("colors", "colour", "color", "hues"),
     "family": ("relatives", "family members", "kinship"),
@@ -309,7 +326,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 
 TEXT_CONCEPTS: dict[str, Concept] = {
     **{
-        name: Concept(name, "lexicon", _LEXICON_PHRASES[name], _SYNONYMS[name]) for name in LEXICONS
+        name: Concept(name, "lexicon", _LEXICON_PHRASES[name], _SYNONYMS[name])
+        for name in (*LEXICONS, *SUBLEXICONS)
     },
     **{
         name: Concept(name, "pattern", phrase, _SYNONYMS[name])
@@ -349,11 +367,11 @@ def text_concept_scores(
     concepts = list(concepts)
     _check_concepts(concepts)
     texts = check_texts(texts)
-    spans = [_token_spans(t) for t in texts]
+    spans = [token_spans(t) for t in texts]
     tokens = [[t[a:b] for a, b in s] for t, s in zip(texts, spans, strict=True)]
     width = max(1, max(len(s) for s in spans))
     scores = np.zeros((len(texts), len(concepts), width), dtype=np.float32)
-    forms = _lexicon_forms()
+    forms, subforms = _lexicon_forms(), _sublexicon_forms()
     semantic = [c for c in concepts if TEXT_CONCEPTS[c].category == "semantic"]
     sentence_scores = _semantic_scores(semantic, texts) if semantic else None
     for i, text in enumerate(texts):
@@ -365,7 +383,7 @@ def text_concept_scores(
             row = scores[i, j]
             if category == "lexicon":
                 for k, tok in enumerate(lowered):
-                    if forms.get(tok) == concept:
+                    if forms.get(tok) == concept or concept in subforms.get(tok, ()):
                         row[k] = 1.0
             elif category == "pattern":
                 for a, b in _match_spans(concept, text):

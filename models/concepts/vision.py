@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -114,7 +115,8 @@ def _classify(crop: np.ndarray) -> str | None:
     return best if best_iou >= 0.72 and best_score >= 0.6 else None
 
 
-def _pool(mask: np.ndarray) -> np.ndarray:
+def pool(mask: np.ndarray) -> np.ndarray:
+    """Average a `[112, 112]` mask over 4x4 blocks into a `[28, 28]` map."""
     size = WORK // MAP
     return mask.astype(np.float32).reshape(MAP, size, MAP, size).mean(axis=(1, 3))
 
@@ -143,7 +145,24 @@ _SIDE_WEIGHTS = {
 }
 
 
-class _Analysis:
+@dataclass(frozen=True)
+class SceneObject:
+    """One object found in an image (a large connected foreground component).
+
+    Attributes:
+        mask: `[112, 112]` bool, its pixels at the analysis size.
+        area: its pixel count at the analysis size.
+        centre: (y, x) of its centroid, as fractions of the image side.
+        colour: the colour name most of its pixels have (None if no named colour).
+    """
+
+    mask: np.ndarray
+    area: int
+    centre: tuple[float, float]
+    colour: str | None
+
+
+class PixelAnalysis:
     """Pixel analysis of one image, computed lazily and shared by all concepts of a call."""
 
     def __init__(self, image: Image.Image) -> None:
@@ -153,6 +172,7 @@ class _Analysis:
         self._colours: np.ndarray | None = None
         self._segments: tuple | None = None
         self._texture: dict[str, float] | None = None
+        self._objects: list[SceneObject] = []
 
     @property
     def colours(self) -> np.ndarray:
@@ -180,6 +200,7 @@ class _Analysis:
             if region.area >= OBJECT_AREA:
                 count += 1
                 objects[r0:r1, c0:c1] |= region.image
+                self._objects.append(self._object(region))
                 shape = _classify(region.image)
                 if shape is not None:
                     shapes[shape][r0:r1, c0:c1] |= region.image
@@ -199,6 +220,25 @@ class _Analysis:
             text = ndimage.binary_dilation(text, iterations=2)
         self._segments = (foreground, shapes, count, objects, text)
         return self._segments
+
+    def _object(self, region) -> SceneObject:
+        mask = np.zeros((WORK, WORK), bool)
+        r0, c0, r1, c1 = region.bbox
+        mask[r0:r1, c0:c1] = region.image
+        named = self.colours[mask]
+        named = named[named >= 0]
+        colour = gen.COLOUR_NAMES[int(np.bincount(named).argmax())] if named.size else None
+        y, x = region.centroid
+        return SceneObject(mask, int(region.area), ((y + 0.5) / WORK, (x + 0.5) / WORK), colour)
+
+    def objects(self) -> list[SceneObject]:
+        """The objects of the image (components of at least OBJECT_AREA pixels)."""
+        self.segments()
+        return list(self._objects)
+
+    def background(self) -> np.ndarray:
+        """`[112, 112]` bool: the pixels that show the background (not objects nor glyphs)."""
+        return ~self.segments()[0]
 
     def texture(self) -> dict[str, float]:
         """Scores of each background pattern, from edges and colours of the background pixels."""
@@ -279,20 +319,20 @@ class _Analysis:
     def concept_map(self, name: str) -> np.ndarray:
         concept = VISION_CONCEPTS[name]
         if concept.category == "colour":
-            return _pool(self.colours == gen.COLOUR_NAMES.index(name))
+            return pool(self.colours == gen.COLOUR_NAMES.index(name))
         if concept.category == "pattern":
             return np.full((MAP, MAP), self.texture()[name], np.float32)
         _, shapes, count, objects, text = self.segments()
         if concept.category == "shape":
-            return _pool(shapes[name])
+            return pool(shapes[name])
         if concept.category == "position":
-            return _pool(objects * _SIDE_WEIGHTS[name])
+            return pool(objects * _SIDE_WEIGHTS[name])
         if concept.category == "count":
             value = (
                 min(max((count - 3) / 2, 0.0), 1.0) if name == "many_objects" else float(count == 1)
             )
             return np.full((MAP, MAP), value, np.float32)
-        return _pool(text)
+        return pool(text)
 
 
 def vision_concept_maps(concepts: list[str], images: list[Image.Image]) -> np.ndarray:
@@ -309,7 +349,7 @@ def vision_concept_maps(concepts: list[str], images: list[Image.Image]) -> np.nd
     for i, image in enumerate(images):
         if not isinstance(image, Image.Image):
             raise StimulusError(f"stimulus {i}: expected a PIL image, got {type(image).__name__}")
-        analysis = _Analysis(image)
+        analysis = PixelAnalysis(image)
         for j, name in enumerate(concepts):
             out[i, j] = analysis.concept_map(name)
     return out

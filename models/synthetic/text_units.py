@@ -1,12 +1,10 @@
-"""The built-in synthetic text units (ground truth), their composition rule, and texts on which
+"""The built-in synthetic text units (ground truth), their per-token maps, and texts on which
 each should fire.
 
-Compositions for text differ from the position-wise rule of `models.synthetic.base` for AND
-and AND-NOT, because two concepts rarely share a token: the map is the first concept's map,
-gated by the text-level presence (max over tokens) of the other concepts. AND fires on tokens
-of the first concept in texts that also contain the others; AND-NOT fires on tokens of the
-first concept in texts that do not contain the second. OR and single are position-wise, as in
-`combine`. Use `text_unit_map` (not `combine` alone) for text units.
+The composition rule is `models.synthetic.base.evaluate`, the same for both modalities: AND
+fires on tokens of the first concept in texts that also contain the others; AND-NOT fires on
+tokens of the first concept in texts that do not contain the second (text-level gating, since
+two concepts rarely share a token); OR is position-wise; the bound operators are per token.
 """
 
 from __future__ import annotations
@@ -14,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from models.concepts.base import composition_label, phrase_composition
-from models.concepts.text import TEXT_CONCEPTS, text_concept_scores
+from models.concepts.text import TEXT_CONCEPTS
 from models.errors import ModelsError
 from models.stimuli.texts.writer import sentences_with
-from models.synthetic.base import SyntheticUnitSpec, combine
+from models.synthetic.base import SyntheticUnitSpec, evaluate
+from models.synthetic.detect import unit_maps
 
 
 def text_unit_map(spec: SyntheticUnitSpec, scores: np.ndarray) -> np.ndarray:
@@ -29,26 +28,23 @@ def text_unit_map(spec: SyntheticUnitSpec, scores: np.ndarray) -> np.ndarray:
             order (as `text_concept_scores(spec.concepts, texts)[0]` returns them).
 
     Returns:
-        `[batch, tokens]` float32 in [0, 1]: single and OR position-wise; AND and AND-NOT
-        take the first concept's map gated by the others' text-level presence.
+        `[batch, tokens]` float32 in [0, 1], combined by `evaluate` along the unit's tree.
     """
-    maps = np.moveaxis(np.asarray(scores, dtype=np.float32), 1, 0)
-    if maps.shape[0] != len(spec.concepts):
-        raise ModelsError(
-            f"unit {spec.id} has {len(spec.concepts)} concepts, got scores for {maps.shape[0]}"
-        )
-    if spec.composition in ("and", "and_not"):
-        presence = maps[1:].max(axis=2, keepdims=True)
-        maps = np.concatenate([maps[:1], np.broadcast_to(presence, maps[1:].shape)], axis=0)
-    return combine(spec.composition, maps).astype(np.float32)
+    scores = np.asarray(scores, dtype=np.float32)
+    if scores.ndim != 3 or scores.shape[1] != len(spec.concepts):
+        raise ModelsError(f"unit {spec.id} has {len(spec.concepts)} concepts, got scores for "
+                          f"{scores.shape[1] if scores.ndim == 3 else '?'}")
+    maps = {name: scores[:, i] for i, name in enumerate(spec.concepts)}
+    return evaluate(spec.unit_tree, maps).astype(np.float32)
 
 
 def text_unit_activations(
     spec: SyntheticUnitSpec, texts: list[str]
 ) -> tuple[np.ndarray, list[list[str]]]:
     """The per-token map `[batch, tokens]` of a text unit on texts, and the tokens."""
-    scores, tokens = text_concept_scores(list(spec.concepts), texts)
-    return text_unit_map(spec, scores), tokens
+    maps, tokens = unit_maps(spec, texts)
+    assert tokens is not None
+    return maps, tokens
 
 
 def _unit(composition: str, *names: str) -> SyntheticUnitSpec:

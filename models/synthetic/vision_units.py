@@ -6,28 +6,28 @@ import numpy as np
 from PIL import Image
 
 from models.concepts.base import phrase_composition
-from models.concepts.vision import VISION_CONCEPTS, vision_concept_maps
+from models.concepts.trees import OPERATOR_FAMILY, CompositionNode
+from models.concepts.vision import VISION_CONCEPTS
 from models.stimuli import images as gen
-from models.synthetic.base import SyntheticUnitSpec, combine
+from models.synthetic import detect
+from models.synthetic.base import SyntheticUnitSpec
 
 
 def unit_values(spec: SyntheticUnitSpec, images: list[Image.Image]) -> np.ndarray:
     """A unit's activation per image: the max of its combined concept map."""
-    maps = vision_concept_maps(list(spec.concepts), images)
-    return np.array([combine(spec.composition, m).max() for m in maps], np.float32)
+    return detect.unit_values(spec, images)
 
 
 def _unit(
-    composition: str, concepts: tuple[str, ...], label: str, description: str | None = None
+    operator: str, concepts: tuple[str, ...], label: str, description: str | None = None
 ) -> SyntheticUnitSpec:
+    """A flat unit; its id keeps the composition family (`and_red_circle`) for old addresses."""
     phrases = [VISION_CONCEPTS[c].phrase for c in concepts]
-    return SyntheticUnitSpec(
-        modality="vision",
-        composition=composition,
-        concepts=concepts,  # type: ignore[arg-type]
-        description=description or phrase_composition(composition, phrases),
-        label=label,
-    )
+    tree = concepts[0] if operator == "single" else CompositionNode(operator, concepts)
+    composition = OPERATOR_FAMILY.get(operator, operator)
+    return SyntheticUnitSpec.from_tree(
+        "vision", tree, description or phrase_composition(operator, phrases), label,
+        "_".join([composition, *concepts]))
 
 
 _SINGLES = (
@@ -79,81 +79,81 @@ VISION_UNITS: list[SyntheticUnitSpec] = [
     ),
     _unit("or", ("ring", "cross"), "rings or crosses"),
     _unit(
-        "and",
+        "bound_and",
         ("red", "circle"),
         "red circles",
         "fires on red circles: circles that are red; red things of other shapes and circles "
         "of other colours leave it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("blue", "square"),
         "blue squares",
         "fires on blue squares; blue things of other shapes and squares of other colours "
         "leave it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("yellow", "star"),
         "yellow stars",
         "fires on yellow stars; other yellow shapes and stars of other colours leave it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("green", "triangle"),
         "green triangles",
         "fires on green triangles; other green shapes and triangles of other colours leave "
         "it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("purple", "hexagon"),
         "purple hexagons",
         "fires on purple hexagons; other purple shapes and hexagons of other colours leave "
         "it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("circle", "left"),
         "circles on the left",
         "fires on circles located in the left part of the image; circles elsewhere and "
         "other objects on the left leave it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("square", "top"),
         "squares at the top",
         "fires on squares located in the top part of the image; squares lower down and "
         "other objects at the top leave it silent",
     ),
     _unit(
-        "and",
+        "bound_and",
         ("triangle", "horizontal_stripes"),
         "triangles on horizontal stripes",
         "fires on triangles drawn over a horizontally striped background; triangles on other "
         "backgrounds and striped scenes without triangles leave it silent",
     ),
     _unit(
-        "and_not",
+        "bound_and_not",
         ("circle", "red"),
         "non-red circles",
         "fires on circles of any colour except red; red circles leave it silent",
     ),
     _unit(
-        "and_not",
+        "bound_and_not",
         ("square", "blue"),
         "non-blue squares",
         "fires on squares of any colour except blue; blue squares leave it silent",
     ),
     _unit(
-        "and_not",
+        "bound_and_not",
         ("red", "circle"),
         "red except red circles",
         "fires on red regions (red shapes, text or background) except where the red thing is "
         "a circle",
     ),
     _unit(
-        "and_not",
+        "bound_and_not",
         ("star", "yellow"),
         "non-yellow stars",
         "fires on stars of any colour except yellow; yellow stars leave it silent",
@@ -172,7 +172,7 @@ VISION_UNITS: list[SyntheticUnitSpec] = [
         "(five or more)",
     ),
     _unit(
-        "and_not",
+        "bound_and_not",
         ("circle", "left"),
         "circles not on the left",
         "fires on circles, except circles located in the left part of the image",

@@ -13,7 +13,6 @@ from models.concepts.vision import VISION_CONCEPTS, vision_concept_maps
 from models.errors import ModelsError
 from models.stimuli import images as gen
 from models.stimuli.photos import natural_photos
-from models.synthetic.base import combine
 from models.synthetic.vision_units import VISION_UNITS, probe_images, unit_values
 
 #: Seeds never used while the detectors were tuned.
@@ -26,8 +25,7 @@ def _auc(positives: np.ndarray, negatives: np.ndarray) -> float:
 
 
 def _values(spec, images):
-    maps = vision_concept_maps(list(spec.concepts), images)
-    return np.array([combine(spec.composition, m).max() for m in maps])
+    return unit_values(spec, images)
 
 
 def test_unit_inventory_covers_every_composition():

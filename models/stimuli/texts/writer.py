@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from models.concepts.lexicons import LEXICONS, plural
+from models.concepts.lexicons import LEXICONS, SUBLEXICON_PARENT, SUBLEXICONS, plural
 from models.concepts.text import text_concept_scores
 from models.errors import ModelsError, choices
 from models.stimuli.texts.templates import (
@@ -80,6 +80,12 @@ def realize(concept: str, rng: random.Random) -> str:
         return rng.choice(TOPIC_SENTENCES[concept])
     if concept in PATTERN_TEMPLATES:
         return _fill(rng.choice(PATTERN_TEMPLATES[concept]), rng)
+    if concept in SUBLEXICONS:
+        # a narrower concept is written with its parent's templates
+        word = rng.choice(SUBLEXICONS[concept])
+        template = rng.choice(LEXICON_TEMPLATES.get(SUBLEXICON_PARENT[concept],
+                                                    ABSTRACT_TEMPLATES))
+        return _fill(template, rng, word)
     if concept in LEXICONS:
         word = rng.choice(LEXICONS[concept])
         if concept == "days_months":
@@ -98,6 +104,11 @@ def realize(concept: str, rng: random.Random) -> str:
 
 def concept_names() -> list[str]:
     """Every concept that `realize` and `sentences_with` can write about."""
+    return [*_broad_concepts(), *SUBLEXICONS]
+
+
+def _broad_concepts() -> list[str]:
+    """The concepts the corpus and fillers draw from (sub-lexicons are covered by parents)."""
     return [*LEXICONS, *PATTERN_TEMPLATES, *TOPIC_SENTENCES]
 
 
@@ -117,7 +128,7 @@ def corpus(n: int = 2000, seed: int = 0) -> list[str]:
     if n < 1:
         raise ModelsError(f"corpus size must be at least 1, got {n}")
     rng = random.Random(seed)
-    names = concept_names()
+    names = _broad_concepts()
     texts: list[str] = []
     seen: set[str] = set()
     attempts = 0
@@ -179,7 +190,7 @@ def sentences_with(include: list[str], exclude: list[str], n: int, seed: int) ->
     if n < 1:
         raise ModelsError(f"n must be at least 1, got {n}")
     rng = random.Random(f"{seed}|{'+'.join(include)}|{'-'.join(exclude)}")
-    fillers = [c for c in known if c not in include and c not in exclude]
+    fillers = [c for c in _broad_concepts() if c not in include and c not in exclude]
     checked = [*include, *exclude]
     accepted: list[str] = []
     seen: set[str] = set()

@@ -1,0 +1,86 @@
+"""The built-in hidden-concept units: single hidden concepts and compositions of hidden with
+vocabulary concepts, each kept only if it fires on enough of the default exemplar corpora.
+
+Firing rates on the default corpora (2,000 template texts; 600 generated scenes plus the
+scikit-image photos), measured with `python -m models firing synthetic-text hidden` (and
+`synthetic-vision`), are listed beside each unit. Left out because they fire on fewer than
+MIN_FIRING stimuli of those corpora: `french_words` (4 texts, all "croissant"),
+`time_of_day_words` (17: "overnight", "tonight"), `long_words & negation` (10) and
+`symmetric_layout` (11 images); `rhyming_endings` fires on just 20 texts and the text writer
+almost never rhymes, so no fresh probes check it. The generated scenes never let objects touch,
+so "touching objects" has no detector. They wait for a corpus that holds them (natural text and
+photos).
+"""
+
+from __future__ import annotations
+
+from models.concepts.trees import CompositionNode, Tree
+from models.synthetic.base import SyntheticUnitSpec
+from models.synthetic.detect import build_unit
+
+#: A unit must fire (value above 0.5) on at least this many stimuli of its default corpus.
+MIN_FIRING = 20
+
+
+def _node(op: str, *args: Tree) -> CompositionNode:
+    return CompositionNode(op, tuple(args))
+
+
+HIDDEN_TEXT_UNITS: list[SyntheticUnitSpec] = [
+    build_unit("text", "double_letters"),  # 76 % of texts
+    build_unit("text", "palindromes"),  # 5.8 %
+    build_unit("text", "past_tense"),  # 89 %
+    build_unit("text", "long_words"),  # 9.4 %
+    build_unit("text", "title_case_inside"),  # 23 %
+    build_unit("text", "large_numbers"),  # 18 %
+    build_unit("text", _node("bound_and", "animals", "double_letters"),
+               "fires on words for animals spelt with a double letter (rabbit, sheep, parrot)",
+               "animal words with a double letter"),  # 2.7 %
+    build_unit("text", _node("bound_and", "food", "double_letters"),
+               "fires on words for food spelt with a double letter (apple, coffee, broccoli)",
+               "food words with a double letter"),  # 3.8 %
+    build_unit("text", _node("bound_and", "emotions_negative", "past_tense"),
+               "fires on words for negative emotions that are -ed forms (worried, scared, "
+               "ashamed, terrified)", "negative -ed emotion words"),  # 2.4 %
+    build_unit("text", _node("bound_and", "prices", "large_numbers"),
+               "fires on prices of 100 or more", "prices of 100 or more"),  # 6.9 %
+    build_unit("text", _node("bound_and_not", "title_case_inside", "places"),
+               "fires on capitalised words inside a sentence that are not names of countries "
+               "or cities (weekdays, months, other names)",
+               "capitalised words that are not places"),  # 12 %
+    build_unit("text", _node("or", "palindromes", "long_words")),  # 15 %
+    build_unit("text", _node("bound_and", "family", "long_words"),
+               "fires on family words of 11 letters or more (grandmother, granddaughter)",
+               "long family words"),  # 1.3 %
+]
+
+
+HIDDEN_VISION_UNITS: list[SyntheticUnitSpec] = [
+    build_unit("vision", "three_objects"),  # 25 % of images
+    build_unit("vision", "centre_objects"),
+    build_unit("vision", "dark_objects"),  # 28 %
+    build_unit("vision", "warm_objects"),  # 51 %
+    build_unit("vision", "large_objects"),  # 53 %
+    build_unit("vision", "colour_twins"),  # 29 %
+    build_unit("vision", _node("bound_and", "warm_objects", "large_objects"),
+               "fires on large objects in warm colours (red, orange, yellow, pink)",
+               "large warm objects"),  # 18 %
+    build_unit("vision", _node("bound_and", "circle", "centre_objects"),
+               "fires on circles near the centre of the image", "circles near the centre"),
+    build_unit("vision", _node("and_not", "dark_objects", "text"),
+               "fires on objects much darker than the background, but not when the image "
+               "also contains written text", "dark objects, no text"),  # 22 %
+    build_unit("vision", _node("and", "circle", "three_objects"),
+               "fires on circles in scenes of exactly three objects",
+               "circles among three objects"),  # 5.9 %
+    build_unit("vision", _node("bound_and_not", "large_objects", "warm_objects"),
+               "fires on large objects that are not in warm colours (blue, green, purple, "
+               "grey, ...)", "large cool objects"),  # 40 %
+    build_unit("vision", _node("bound_and", "square", "colour_twins"),
+               "fires on squares that share their colour with another object in the scene",
+               "squares with a colour twin"),  # 8.2 %
+]
+
+
+HIDDEN_UNITS: dict[str, list[SyntheticUnitSpec]] = {
+    "vision": HIDDEN_VISION_UNITS, "text": HIDDEN_TEXT_UNITS}

@@ -1,0 +1,125 @@
+"""Hidden vision concepts: spatial detectors that no tool exposes and no vocabulary lists.
+
+They are scene properties the concept vocabulary cannot name: an exact count of three, objects
+near the centre, dark objects on a lighter background, warm-coloured objects, large objects,
+objects that share their colour with another, mirror-symmetric layouts. Each is computed from
+the pixels alone, on the objects that `models.concepts.vision.PixelAnalysis` segments, and
+returns a `[28, 28]` map in [0, 1] like the vocabulary's detectors.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+from models.concepts.vision import MAP, PixelAnalysis, SceneObject, pool
+from models.errors import StimulusError
+
+#: Object colours that count as warm.
+WARM_COLOURS: frozenset[str] = frozenset({"red", "orange", "yellow", "pink"})
+
+
+#: An object whose centroid lies within this distance (fraction of the side) of the centre.
+CENTRE_RADIUS = 0.15
+
+
+#: An object darker than the mean background by this much luminance (0-255) is dark on light.
+DARKER_BY = 80.0
+
+
+#: An object covering at least this many pixels of the 112 x 112 analysis is large (3.2 %).
+LARGE_AREA = 400
+
+
+#: Intersection over union of the objects with their mirror image that makes a layout symmetric.
+SYMMETRY_IOU = 0.7
+
+
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _objects_map(analysis: PixelAnalysis, keep: Callable[[SceneObject], bool]) -> np.ndarray:
+    mask = np.zeros_like(analysis.background())
+    for obj in analysis.objects():
+        if keep(obj):
+            mask |= obj.mask
+    return pool(mask)
+
+
+def _constant(value: bool) -> np.ndarray:
+    return np.full((MAP, MAP), float(value), np.float32)
+
+
+def three_objects(analysis: PixelAnalysis) -> np.ndarray:
+    """1 everywhere in a scene of exactly three objects."""
+    return _constant(len(analysis.objects()) == 3)
+
+
+def centre_objects(analysis: PixelAnalysis) -> np.ndarray:
+    """The objects whose centre lies near the middle of the image."""
+    return _objects_map(analysis, lambda o: float(np.hypot(o.centre[0] - 0.5, o.centre[1] - 0.5))
+                        <= CENTRE_RADIUS)
+
+
+def dark_objects(analysis: PixelAnalysis) -> np.ndarray:
+    """The objects much darker than the background around them."""
+    luma = analysis.pixels.astype(np.float32) @ _LUMA
+    background = analysis.background()
+    if not background.any():
+        return _constant(False)
+    level = float(luma[background].mean())
+    return _objects_map(analysis, lambda o: float(luma[o.mask].mean()) <= level - DARKER_BY)
+
+
+def warm_objects(analysis: PixelAnalysis) -> np.ndarray:
+    """The objects in warm colours (red, orange, yellow, pink)."""
+    return _objects_map(analysis, lambda o: o.colour in WARM_COLOURS)
+
+
+def large_objects(analysis: PixelAnalysis) -> np.ndarray:
+    """The objects that cover at least LARGE_AREA pixels of the 112 x 112 image."""
+    return _objects_map(analysis, lambda o: o.area >= LARGE_AREA)
+
+
+def colour_twins(analysis: PixelAnalysis) -> np.ndarray:
+    """The objects that share their colour with at least one other object."""
+    counts = Counter(o.colour for o in analysis.objects() if o.colour is not None)
+    return _objects_map(analysis, lambda o: o.colour is not None and counts[o.colour] >= 2)
+
+
+def symmetric_layout(analysis: PixelAnalysis) -> np.ndarray:
+    """1 everywhere when the objects are (nearly) mirror-symmetric about the vertical axis."""
+    mask = np.zeros_like(analysis.background())
+    for obj in analysis.objects():
+        mask |= obj.mask
+    if not mask.any():
+        return _constant(False)
+    mirror = mask[:, ::-1]
+    return _constant((mask & mirror).sum() / (mask | mirror).sum() >= SYMMETRY_IOU)
+
+
+#: Each hidden vision concept's detector: a pixel analysis -> a `[28, 28]` map.
+VISION_DETECTORS: dict[str, Callable[[PixelAnalysis], np.ndarray]] = {
+    "three_objects": three_objects,
+    "centre_objects": centre_objects,
+    "dark_objects": dark_objects,
+    "warm_objects": warm_objects,
+    "large_objects": large_objects,
+    "colour_twins": colour_twins,
+    "symmetric_layout": symmetric_layout,
+}
+
+
+def hidden_vision_maps(names: list[str], images: list[Image.Image]) -> np.ndarray:
+    """Maps `[len(images), len(names), 28, 28]` in [0, 1] of hidden vision concepts."""
+    out = np.zeros((len(images), len(names), MAP, MAP), np.float32)
+    for i, image in enumerate(images):
+        if not isinstance(image, Image.Image):
+            raise StimulusError(f"stimulus {i}: expected a PIL image, got {type(image).__name__}")
+        analysis = PixelAnalysis(image)
+        for j, name in enumerate(names):
+            out[i, j] = VISION_DETECTORS[name](analysis)
+    return out
