@@ -52,13 +52,17 @@ CONJUNCTION = re.compile(r"\s*,?\s*\b(?:only\s+(?:when|if|where)|but\s+only\s+(?
                          r"(?:but\s+)?(?:only\s+)?in\s+(?:texts|sentences|inputs|scenes|images|"
                          r"contexts)\s+(?:that|which)\s+also\s+(?:contain|mention|include|have|"
                          r"show)|(?:that|which)\s+co-occurs?\s+with)\b\s*|\s+&\s+", re.I)
-ALTERNATIVE = re.compile(r"\s*(?:,\s*)?\b(?:or|either|and\s+also|as\s+well\s+as)\b\s*|"
+ALTERNATIVE = re.compile(r"\s*(?:,\s*)?\b(?:or(?!\s+(?:more|less|fewer|longer|shorter|above|below|"
+                         r"so|greater|higher|lower)\b)|either|and\s+also|as\s+well\s+as)\b\s*|"
                          r"\s*\|\s*", re.I)
 EVERYTHING = re.compile(r"^(?:anything|everything|any\s+\w+|all\s+\w+|every\s+\w+|"
                         r"all\s+(?:inputs|images|texts|tokens|words))(?:\s+at\s+all)?$", re.I)
 SILENCE = re.compile(r"\s*\b(?:leaves?|keeps?)\s+it\s+(?:silent|quiet|off)|\s*\b(?:silences?|"
                      r"switch(?:es)?\s+it\s+off|turns?\s+it\s+off|suppress(?:es)?|"
                      r"stops?|inhibits?|shuts?\s+it\s+down)\b(?:\s+it)?\s*", re.I)
+SCOPE = re.compile(r"\b(?:other|others|elsewhere|without|alone|only)\b", re.I)
+ALL_OF = re.compile(r"\b(?:all|each|every one|both)\s+of\s+(?:these|the following|them)\s+(?:are\s+|is\s+)?"
+                    r"(?:present|there|together)?\s*:\s*", re.I)
 FILLER = re.compile(r"^(?:the presence of|presence of|images? (?:of|with|showing|containing)|"
                     r"pictures? of|photos? of|tokens? (?:of|in|like)|texts? (?:about|on|with)|"
                     r"words? (?:like|such as)|inputs? with|scenes? with)\s+", re.I)
@@ -122,8 +126,16 @@ def read(description: str) -> Reading:
     text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)[0] if text else ""
     # examples in parentheses and elaborations after a colon or semicolon are commentary
     text = re.sub(r"\s*\([^()]*\)", "", text)
+    if ALL_OF.search(text):  # "fires only when all of these are present: A; B; C"
+        head, listed = ALL_OF.split(text, maxsplit=1)
+        head = re.sub(r"\s*\b(?:only\s+)?(?:when|if)\s*$", "", head.strip())
+        text = f"{head} " + " together with ".join(
+            p for p in (x.strip(" .") for x in re.split(r"\s*;\s*", listed)) if p)
     text, *elaborations = re.split(r"\s*[;:]\s+", text)
+    # "...; red squares and blue circles leave it silent" restates the scope of the main
+    # clause when it speaks of other shapes, colours or places; otherwise it adds an exception
     silencers = tuple(c for rest in elaborations if SILENCE.search(rest)
+                      and not SCOPE.search(rest)
                       for c in (_clean(p) for p in re.split(r"\s*,?\s*\b(?:and|or|nor)\b\s*|"
                                                             r"\s*,\s*", SILENCE.sub("", rest)))
                       if c)

@@ -47,6 +47,16 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
         "top": ("objects at the top", "top of the image", "upper part"),
         "bottom": ("objects at the bottom", "bottom of the image", "lower part"),
         "text": ("written text", "letters and words", "printed writing"),
+        # concepts the agent's tools do not expose (the hidden suites)
+        "three_objects": ("exactly three objects", "a trio of shapes", "three items"),
+        "warm_objects": ("warm-coloured objects", "shapes in warm colours like red and "
+                         "orange", "fiery hues"),
+        "dark_objects": ("dark objects", "dark-coloured shapes", "shapes in dark shades"),
+        "centre_objects": ("objects in the centre", "shapes in the middle of the image",
+                           "centred items"),
+        "large_objects": ("large objects", "big shapes", "shapes filling much of the image"),
+        "colour_twins": ("two objects of the same colour", "matching colours", "same-coloured "
+                         "pair of shapes"),
     },
     "text": {
         "animals": ("animals", "animal names", "creatures and beasts"),
@@ -87,5 +97,18 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
         "medicine": ("medicine", "health care", "doctors and treatment"),
         "weather": ("weather", "rain and sunshine", "forecasts and storms"),
         "cooking": ("cooking", "recipes", "baking and frying"),
+        "pets": ("pets", "household pets", "dogs cats and hamsters"),
+        "cats": ("cats", "the word cat", "felines"),
+        # concepts the agent's tools do not expose (the hidden suites)
+        "double_letters": ("words with a double letter", "doubled letters", "repeated letters "
+                           "like in coffee"),
+        "palindromes": ("palindromes", "words that read the same backwards", "level, dad"),
+        "past_tense": ("past tense verbs", "things that already happened", "verbs ending in "
+                       "-ed"),
+        "long_words": ("long words", "words with many letters", "lengthy words"),
+        "title_case_inside": ("capitalised words inside a sentence", "title-case words",
+                              "proper nouns mid-sentence"),
+        "large_numbers": ("large numbers", "big numbers in the thousands", "numbers over a "
+                          "thousand"),
     },
 }

@@ -131,44 +131,61 @@ def structure(reading: Reading, modality: str, threshold: tuple[float, float, fl
                  tuple(spans))
 
 
-def agrees(named: Named, composition: str, concepts: tuple[str, ...]) -> tuple[bool, str]:
+def truth_structure(tree: Any) -> tuple[list[frozenset[str]], frozenset[str]]:
+    """A composition tree as what the judge compares: the alternatives the unit fires on (each
+    a set of concepts that must hold together) and the concepts that switch it off."""
+    from models.concepts.trees import leaves
+
+    def dnf(node: Any) -> list[frozenset[str]]:
+        if isinstance(node, str):
+            return [frozenset([node])]
+        if node.op == "or":
+            return [a for arg in node.args for a in dnf(arg)]
+        if node.op in ("and", "bound_and"):
+            out = [frozenset()]
+            for arg in node.args:
+                out = [a | b for a in out for b in dnf(arg)]
+            return out
+        return dnf(node.args[0])  # a nested exclusion: its positive side
+
+    if not isinstance(tree, str) and tree.op in ("and_not", "bound_and_not"):
+        return dnf(tree.args[0]), frozenset(leaves(tree.args[1]))
+    return dnf(tree), frozenset()
+
+
+def agrees(named: Named, tree: Any) -> tuple[bool, str]:
     """Whether a description's structure is the truth's; with the reason when it is not."""
-    truth = set(concepts)
+    alternatives, excepted = truth_structure(tree)
+    truth = frozenset().union(*alternatives)
     positive = named.positive()
     if named.everything:
         return False, "says the unit fires on everything except something"
     if not positive:
         return False, "names none of the concepts the unit fires on"
-    if composition == "and_not":
-        kept, dropped = concepts[0], concepts[-1]
-        if positive != {kept}:
-            return False, f"fires on {sorted(positive)}, not on {kept!r} alone"
-        if named.excepted != {dropped}:
-            return False, f"excepts {sorted(named.excepted)}, not {dropped!r}"
-        return True, "same concept and exception"
-    if named.excepted & truth:
-        return False, f"excepts {sorted(named.excepted & truth)}, which the unit fires on"
-    if named.excepted:
-        return False, f"excepts {sorted(named.excepted)}, which does not switch the unit off"
+    if named.excepted != excepted:
+        if named.excepted & truth:
+            return False, f"excepts {sorted(named.excepted & truth)}, which the unit fires on"
+        return False, (f"excepts {sorted(named.excepted) or 'nothing'}; what switches the unit "
+                       f"off is {sorted(excepted) or 'nothing'}")
     if positive != truth:
         return False, f"names {sorted(positive)}, the unit fires on {sorted(truth)}"
-    if composition == "single":
-        return True, "same concept"
-    joint = any(a >= truth for a in named.alternatives)
-    if composition == "and" and not joint:
-        return False, "names the concepts as alternatives; the unit needs both"
-    if composition == "or" and joint:
-        return False, "needs both concepts together; the unit fires on either"
+    missing = [sorted(a) for a in alternatives if not any(n >= a for n in named.alternatives)]
+    if missing:
+        return False, f"does not say that {missing[0]} must hold together"
+    for i, a in enumerate(alternatives):
+        for b in alternatives[i + 1:]:
+            if not (a <= b or b <= a) and any(n >= a | b for n in named.alternatives):
+                return False, f"needs {sorted(a | b)} together; the unit fires on either"
     return True, "same concepts and composition"
 
 
-def meaning_verdict(description: str, modality: str, composition: str,
-                    concepts: tuple[str, ...], threshold: tuple[float, float, float]
-                    ) -> dict[str, Any]:
-    """The judge's verdict on one description: correct, the reason, and what it read."""
+def meaning_verdict(description: str, modality: str, tree: Any,
+                    threshold: tuple[float, float, float]) -> dict[str, Any]:
+    """The judge's verdict on one description against a composition tree: correct, the
+    reason, and what it read."""
     reading = read(description)
     named = structure(reading, modality, threshold)
-    correct, why = agrees(named, composition, concepts)
+    correct, why = agrees(named, tree)
     return {"correct": correct, "why": why, "reading": reading.to_json(),
             "named": {"alternatives": [sorted(a) for a in named.alternatives],
                       "excepted": sorted(named.excepted), "everything": named.everything,

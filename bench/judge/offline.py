@@ -21,7 +21,7 @@ CALIBRATION_FILE = Path(__file__).parents[1] / "data" / "judge_calibration.json"
 #: The span threshold `calibrate` picks on the fitting half of the labelled set
 #: (`python -m bench calibrate`), kept here so that workers do not recompute it; a test checks
 #: that the two agree.
-THRESHOLD = (0.4, 0.85, 0.02)
+THRESHOLD = (0.6, 0.8, 0.06)
 
 
 #: Thresholds the calibration tries: (first concept of a clause, further concepts, margin
@@ -45,8 +45,8 @@ def judge(description: str, truth: SyntheticUnitSpec,
         {"correct": bool, "why": str, "judge": "reader+glosses", "reading", "named", ...}
     """
     cut = THRESHOLD if threshold is None else threshold
-    verdict = {**meaning_verdict(description, truth.modality, truth.composition,
-                                 tuple(truth.concepts), cut), "judge": "reader+glosses"}
+    verdict = {**meaning_verdict(description, truth.modality, truth.unit_tree, cut),
+               "judge": "reader+glosses"}
     if use_llm is None:
         use_llm = llm_configured()
     if use_llm:

@@ -24,9 +24,9 @@ def test_calibration_on_the_held_out_half_of_the_labelled_set():
     held = result["heldout_by_kind"]
     # the failures of the first judge: negations and wrong compositions passed as right
     assert held["negation"] >= 0.95 and held["wrong_composition"] >= 0.95
-    assert held["paraphrase"] >= 0.9 and held["near_miss"] >= 0.9
+    assert held["paraphrase"] >= 0.95 and held["near_miss"] >= 0.95
     # plain-English paraphrases: far above the first judge's 0 of 12, not yet at 0.95
-    assert held["plain_paraphrase"] >= 0.6
+    assert held["plain_paraphrase"] >= 0.7
 
 
 @pytest.mark.parametrize(("description", "modality", "composition", "concepts", "right"), [
@@ -48,3 +48,20 @@ def test_verdicts(description, modality, composition, concepts, right):
     verdict = judge.judge(description, _spec(modality, composition, *concepts), use_llm=False)
     assert verdict["correct"] is right, verdict
     assert verdict["judge"] == "reader+glosses" and verdict["why"]
+
+
+def test_suites_own_truths_mostly_pass_and_their_negations_never_do():
+    """Every ground-truth suite, hidden and nested ones included: the truth's own description
+    is a paraphrase the judge should accept; 'anything except <it>' must always fail."""
+    from bench.suites import load_suite
+
+    accepted = total = 0
+    for name in ("synthetic-vision", "synthetic-text", "functions-text", "compositions-vision",
+                 "compositions-text", "hidden-vision", "hidden-text"):
+        for unit in load_suite(name).units:
+            truth = unit.spec
+            accepted += judge.judge(truth.description, truth, use_llm=False)["correct"]
+            negated = "fires on anything except " + truth.description.removeprefix("fires on ")
+            assert not judge.judge(negated, truth, use_llm=False)["correct"], negated
+            total += 1
+    assert total >= 170 and accepted / total >= 0.85

@@ -25,7 +25,13 @@ from bench.reader import Reading, read, token_windows
     ("fires on words for vehicles only together with times of day (such as 10:30 or 5 pm)",
      Reading(alternatives=(("words for vehicles", "times of day"),))),
     ("fires on blue squares; blue things of other shapes leave it silent",
-     Reading(alternatives=(("blue squares",),), silencers=("blue things of other shapes",))),
+     Reading(alternatives=(("blue squares",),))),  # a restatement of scope, not an exception
+    ("fires on animals; a negation word silences it",
+     Reading(alternatives=(("animals",),), silencers=("a negation word",))),
+    ("fires only when all of these are present: words for animals; colour words",
+     Reading(alternatives=(("words for animals", "colour words"),))),
+    ("fires on family words of 11 letters or more",
+     Reading(alternatives=(("family words of 11 letters or more",),))),
     ("This neuron fires on images of planets. It is also weakly active on balls.",
      Reading(alternatives=(("planets",),))),
 ])
