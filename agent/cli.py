@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its checkpoint")
     ask.add_argument("--base-url", help="openai policy: the endpoint (env WORKBENCH_BASE_URL)")
     ask.add_argument("--model", help="openai/local policy: the backbone model name")
+    ask.add_argument("--local-model", dest="model", metavar="ORG/REPO",
+                     help="local policy: any instruct model from the hub (default: SmolLM2)")
     ask.add_argument("--json", action="store_true", help="end with one JSON line")
     ask.add_argument("--quiet", action="store_true", help="no progress lines")
     ask.set_defaults(run=cmd_ask)

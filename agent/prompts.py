@@ -24,6 +24,14 @@ hypotheses with contrastive stimuli: inputs that differ only in the hypothesized
 - A hypothesis is supported only when inputs with the feature activate the unit clearly more \
 than matched inputs without it. Correlation among exemplars is weaker evidence than a \
 controlled contrast.
+- Name what you find in your own words, not only the screen's vocabulary: the evidence tools \
+(token_evidence for text, image_evidence for images) say what the top exemplars share \
+against the corpus's base rates, in open words.
+- Never report a concept from a single screen: it must hold again on fresh stimuli (another \
+seed, a contrast) and survive the design cells that would refute it; drop a candidate its own \
+cells contradict and say why.
+- Before concluding, rank_descriptions scores your candidate descriptions by how well each \
+predicts the unit on its exemplar split; prefer the one that predicts best.
 - Prefer simple descriptions; consider compositions (A or B, A and B, A but not B) when a \
 single concept does not fit.
 - Cite experiment ids (E1, E2, ...) and numbers (activations, AUCs) as evidence.

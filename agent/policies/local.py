@@ -18,6 +18,7 @@ from agent.policies.local_evidence import (
     call_key,
     cell_key,
     evidence_for,
+    factorial,
     hypothesis_evidence,
     probe_evidence,
     ranked_concepts,
@@ -320,10 +321,17 @@ class LocalPolicy(Policy):
             text, label = describe(modality, "single", ranked[0])
             options[text] = {"composition": "single", "a": ranked[0], "b": None, "label": label}
         if len(ranked) >= 2:
+            # a partner is offered only when a 2x2 design of the pair passed the same test the
+            # systematic policy uses, and only in the composition that design showed; without
+            # one the answer stays the best single concept
             a, b = ranked[:2]
-            for composition in ("or", "and", "and_not"):
-                text, label = describe(modality, composition, a, b)
-                options[text] = {"composition": composition, "a": a, "b": b, "label": label}
+            shown = supported_partner(ps, a, b, self.n)
+            if shown is not None:
+                composition, first, second = shown
+                text, label = describe(modality, composition, first, second)
+                options[text] = {"composition": composition, "a": first, "b": second,
+                                 "label": label}
+            ps["partner_test"] = {"pair": [a, b], "offered": shown is not None}
         if not options:
             return {"description": "no concept of the vocabulary changed the unit's activation "
                     "in the experiments run", "label": "undetermined", "confidence": 0.0,
@@ -424,6 +432,16 @@ class LocalPolicy(Policy):
         model, layer, _ = unit.split(":")
         return modality == "text" and not model.startswith("synthetic") and (
             layer.endswith(".mlp") or layer.split(".")[-1].isdigit())
+
+def supported_partner(ps: dict[str, Any], a: str, b: str, n: int
+                      ) -> tuple[str, str, str] | None:
+    """(composition, first, second) that a 2x2 design of concepts a and b showed, by the test
+    the systematic policy uses (`agent.evidence.classify_cells`); None when no design of the
+    pair ran or it showed no composition."""
+    reading = factorial(ps, a, b, n)
+    return {"or": ("or", a, b), "and": ("and", a, b), "and_not_ab": ("and_not", a, b),
+            "and_not_ba": ("and_not", b, a)}.get((reading or {}).get("pattern", ""))
+
 
 def _contrast_texts(concept: str, n: int) -> tuple[list[str], int]:
     """n generated texts with `concept` followed by n without it (empty if none can be made)."""

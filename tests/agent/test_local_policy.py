@@ -156,3 +156,23 @@ def test_an_unreachable_hub_model_is_a_clear_error(monkeypatch):
 def test_a_model_that_is_not_a_causal_lm_is_refused():
     with pytest.raises(RuntimeError, match="not a causal language model"):
         LocalPolicy(model="minilm-l6")
+
+
+def test_a_partner_is_offered_only_when_its_2x2_design_shows_the_composition():
+    from agent.policies.local import supported_partner
+    from agent.policies.local_evidence import cell_key
+
+    def probes(ab, a_only, b_only, neither):
+        cells = {cell_key(["red", "circle"], []): ab, cell_key(["red"], ["circle"]): a_only,
+                 cell_key(["circle"], ["red"]): b_only, cell_key([], ["red", "circle"]): neither}
+        return {"probes": {k: {"mean": m, "std": 0.05} for k, m in cells.items()}}
+
+    assert supported_partner({}, "red", "circle", 8) is None  # never tested: best single
+    assert supported_partner(probes(1.0, 0.0, 0.0, 0.0), "red", "circle", 8) == (
+        "and", "red", "circle")
+    assert supported_partner(probes(1.0, 1.0, 1.0, 0.0), "red", "circle", 8) == (
+        "or", "red", "circle")
+    assert supported_partner(probes(0.0, 1.0, 0.0, 0.0), "red", "circle", 8) == (
+        "and_not", "red", "circle")
+    # a single concept with no effect of the partner is not a composition
+    assert supported_partner(probes(1.0, 1.0, 0.0, 0.0), "red", "circle", 8) is None
