@@ -51,6 +51,16 @@ def cmd_measure(args) -> int:
     return 0
 
 
+def cmd_interpret(args) -> int:
+    from studies.regularization.interpret import interpret_all
+
+    config = load_config(args.config) if args.config else None
+    out = _out(args, config)
+    interpret_all(out, units_per_model=args.units, layer=args.layer, progress=_say)
+    print(out / "results.json")
+    return 0
+
+
 def cmd_report(args) -> int:
     from studies.regularization.report import table, write_report
     from studies.regularization.study import read_results
@@ -65,7 +75,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_run(args) -> int:
-    for step in (cmd_train, cmd_measure, cmd_report):
+    for step in (cmd_train, cmd_measure, cmd_interpret, cmd_report):
         code = step(args)
         if code:
             return code
@@ -78,15 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, about in (
         ("train", cmd_train, "fine-tune and save every variant of a config"),
         ("measure", cmd_measure, "measure the base model and the saved variants -> results.json"),
-        ("report", cmd_report, "write report.md and performance.png from results.json"),
+        ("interpret", cmd_interpret, "atlas the same sampled neurons of every model and score "
+                                     "them with the open simulator -> results.json"),
+        ("report", cmd_report, "write report.md and the plots from results.json"),
         ("run", cmd_run, "train, measure and report in one go"),
     ):
         p = sub.add_parser(name, help=about)
-        p.add_argument("--config", required=name != "report",
+        p.add_argument("--config", required=name not in ("report", "interpret"),
                        help="a study YAML, e.g. studies/regularization/configs/small.yaml")
         p.add_argument("--out", help=f"output folder (default {DEFAULT_ROOT}/<config name>)")
         p.add_argument("--threads", type=int, default=None,
                        help="CPU threads for torch (1 is often fastest on a busy 2-core machine)")
+        if name in ("interpret", "run"):
+            p.add_argument("--units", type=int, default=24,
+                           help="sampled neurons per model to describe and score")
+            p.add_argument("--layer", help="the MLP layer (default: the middle measured one)")
         p.set_defaults(run=run)
     return parser
 

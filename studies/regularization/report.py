@@ -13,6 +13,7 @@ from studies.regularization.config import format_strength  # noqa: E402
 
 REPORT = "report.md"
 PLOT = "performance.png"
+INTERP_PLOT = "interpretability.png"
 
 
 def _cell(value, digits: int = 3) -> str:
@@ -23,11 +24,18 @@ def _cell(value, digits: int = 3) -> str:
     return str(value)
 
 
+def _interp(found: dict | None) -> str:
+    if not found:
+        return "-"
+    ci = found.get("ci") or [found["mean"], found["mean"]]
+    return f"{found['mean']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
 def table(results: dict) -> str:
     """One Markdown row per model: training, held-out loss, sparsity and editing numbers."""
     header = ("| model | regularizer | strength | train s | held-out loss | perplexity | "
               "near-zero | near-zero (rel.) | kurtosis | mean abs | edit efficacy | "
-              "generalization | specificity |")
+              "generalization | specificity | simulation r [95% CI] | explained |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for row in results["variants"]:
         training = row.get("training") or {}
@@ -40,6 +48,8 @@ def table(results: dict) -> str:
             _cell(sparsity["near_zero_relative"]), _cell(sparsity["kurtosis"], 1),
             _cell(sparsity["mean_abs"], 4), _cell(editing.get("efficacy"), 2),
             _cell(editing.get("generalization"), 2), _cell(editing.get("specificity"), 2),
+            _interp(row.get("interpretability")),
+            _cell((row.get("interpretability") or {}).get("explained_fraction"), 2),
         ]) + " |")
     return "\n".join(lines)
 
@@ -74,7 +84,18 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
                      f"each undone before the next. Efficacy: the new object beats the old on the "
                      f"prompt; generalization: on two paraphrases; specificity: three neighbour "
                      f"facts keep their object over the new one."]
+    interp = [r["interpretability"] for r in rows if r.get("interpretability")]
+    if interp:
+        first_row = interp[0]
+        text += ["", f"Interpretability: the same {first_row['units']} neurons of "
+                     f"`{first_row['layer']}` in every model, described by the atlas's "
+                     f"`{first_row['policy']}` describer and scored by {first_row['score']}; "
+                     f"mean with a 95% bootstrap interval over units; explained: the fraction "
+                     f"with r >= {first_row['explained_at']}."]
     text += ["", table(results), "", f"![held-out loss against sparsity]({plot.name})", ""]
+    if interp:
+        second = plot_interpretability(results, out / INTERP_PLOT)
+        text += [f"![held-out loss against interpretability]({second.name})", ""]
     report = out / REPORT
     report.write_text("\n".join(text))
     return report, plot
@@ -95,6 +116,31 @@ def plot_performance(results: dict, path: Path, sparsity_key: str = "near_zero")
     axes.set_xlabel(f"fraction of near-zero MLP activations ({rule})")
     axes.set_ylabel("held-out loss (nats / token)")
     axes.set_title(f"{results['config']['base_model']}: performance vs sparsity")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def plot_interpretability(results: dict, path: Path) -> Path:
+    """Held-out loss against mean simulation r (95% interval as error bars); each point's
+    label gives its edit efficacy."""
+    figure, axes = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    for row in results["variants"]:
+        found = row.get("interpretability")
+        if not found:
+            continue
+        x, y = found["mean"], row["heldout"]["loss"]
+        ci = found.get("ci") or [x, x]
+        axes.errorbar([x], [y], xerr=[[x - ci[0]], [ci[1] - x]], fmt="o", capsize=3)
+        efficacy = (row.get("editing") or {}).get("efficacy")
+        name = row["name"].split("@")[-1] if "@" in row["name"] else "base"
+        label = name if efficacy is None else f"{name} (edit {efficacy:.2f})"
+        axes.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    axes.set_xlabel("mean simulation r of sampled MLP neurons (95% CI)")
+    axes.set_ylabel("held-out loss (nats / token)")
+    axes.set_title(f"{results['config']['base_model']}: performance vs interpretability")
     axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
