@@ -14,6 +14,7 @@ import gradio as gr
 from agent.policies import policy_names
 from app_ui import atlas as atlas_ui
 from app_ui import handlers
+from app_ui import studies as studies_ui
 from app_ui.runs import runs_root
 from app_ui.settings import app_settings
 
@@ -130,10 +131,22 @@ def build_demo() -> gr.Blocks:
                                                   height=320)
                 atlas_unit = gr.Textbox(visible=False)
                 open_button = gr.Button("Open this unit in the Chat tab", elem_id="atlas-open")
+            with gr.Tab("Studies", id="studies"):
+                gr.Markdown("Research studies run on the workbench (e.g. `python -m "
+                            "studies.regularization run`): each report's table and plots.")
+                found = studies_ui.studies()
+                first_report, first_plots = studies_ui.show(found[0]) if found else ("", [])
+                study_box = gr.Dropdown(found, value=found[0] if found else None,
+                                        label="Study", elem_id="study-box")
+                study_report = gr.Markdown(first_report, elem_id="study-report")
+                study_plots = gr.Gallery(first_plots, label="Plots", columns=2, height=420)
 
         model_box.change(handlers.on_model_change, [model_box, layer_box, unit_box],
                          [layer_box, unit_box, model_status], api_name=False)
-        atlas_box.change(atlas_ui.layers_of, atlas_box, atlas_layer, api_name=False)
+        # .input: a user's pick (.change did not fire for a dropdown that starts empty)
+        atlas_box.input(atlas_ui.layers_of, atlas_box, atlas_layer, api_name=False)
+        study_box.input(studies_ui.show, study_box, [study_report, study_plots],
+                         api_name=False)
         atlas_search.click(atlas_ui.search, [atlas_box, atlas_words, atlas_layer, atlas_metric,
                                              atlas_min], [atlas_table, atlas_status],
                            api_name="atlas_search")

@@ -23,6 +23,8 @@ class AppSettings(BaseSettings):
             of images / a text file.
         atlases: where the Atlas tab looks for atlases (folders with atlas.parquet; env
             WORKBENCH_ATLASES).
+        studies: where the Studies tab looks for study reports (folders with report.md; env
+            WORKBENCH_STUDIES).
         warm: load the offline models and build the exemplar caches of their example units
             in the background when the app starts, so a newcomer's first run is fast (env
             WORKBENCH_WARM=0 turns it off).
@@ -41,6 +43,7 @@ class AppSettings(BaseSettings):
     corpus: str = "default"
     warm: bool = True
     atlases: Path = Path("bench/results")
+    studies: Path = Path("bench/results/studies")
     session_secret: str = Field(default_factory=lambda: secrets.token_hex(16))
 
 

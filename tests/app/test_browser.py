@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -225,7 +226,13 @@ def test_the_atlas_tab_searches_units_and_opens_one_in_the_chat(tmp_path: Path) 
                 ["single"], "0-3", progress=False)
     runs = tmp_path / "runs"
     runs.mkdir()
-    with running_app(runs, WORKBENCH_ATLASES=str(atlases)) as url:
+    study = tmp_path / "studies" / "demo-study"
+    study.mkdir(parents=True)
+    (study / "report.md").write_text("# Demo study\n\n| model | simulation r |\n|---|---|\n"
+                                     "| base | 0.123 |\n\n![a plot](plot.png)\n")
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(study / "plot.png")
+    with running_app(runs, WORKBENCH_ATLASES=str(atlases),
+                     WORKBENCH_STUDIES=str(tmp_path / "studies")) as url:
         browser = chromium()
         try:
             browser.get(url)
@@ -251,5 +258,12 @@ def test_the_atlas_tab_searches_units_and_opens_one_in_the_chat(tmp_path: Path) 
             assert browser.find_element(By.ID, "ask").is_displayed()
             assert "single" in browser.execute_script(
                 "return document.querySelector('#layer input').value")
+            # the Studies tab shows a study's report table and its plot
+            browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Studies']"
+                                 ).click()
+            choose(browser, "study-box", "demo-study", exact=True)
+            wait_for(lambda: "0.123" in text(browser, "#study-report"), 30, "the study table")
+            wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "img[src*='plot']"), 30,
+                     "the study's plot")
         finally:
             browser.quit()
