@@ -12,12 +12,15 @@ REAL_TEXT_LAYERS = ("model.layers.3.mlp", "model.layers.10.mlp", "model.layers.1
                     "model.layers.24.mlp")
 
 
-REAL_INDICES = (3, 11, 29)
+#: 12 units per layer, 48 per suite (the first three are the first version's; the rest fixed once,
+#: below the narrowest layer's 40 channels).
+REAL_INDICES = (3, 11, 29, 0, 7, 15, 19, 21, 25, 33, 36, 38)
 
 
 def _real_suite(model: str, modality: str, layers: tuple[str, ...], name: str) -> Suite:
+    # index-major: the first N units of a suite (`bench run --limit N`) span every layer
     units = [SuiteUnit(f"{model}:{layer}:{index}", modality)
-             for layer in layers for index in REAL_INDICES]
+             for index in REAL_INDICES for layer in layers]
     return Suite(name, modality, units)
 
 

@@ -23,8 +23,8 @@ def test_suites_cli_lists_sizes():
     rows = {r["name"]: r for r in json.loads(done.stdout.strip().splitlines()[-1])}
     assert rows["synthetic-vision"]["size"] >= 40 and rows["synthetic-text"]["size"] >= 40
     assert rows["functions-text"]["size"] >= 10 and rows["functions-text"]["ground_truth"]
-    assert rows["real-vision"]["size"] >= 12 and not rows["real-vision"]["ground_truth"]
-    assert rows["real-text"]["size"] >= 12 and not rows["real-text"]["ground_truth"]
+    assert rows["real-vision"]["size"] >= 48 and not rows["real-vision"]["ground_truth"]
+    assert rows["real-text"]["size"] >= 48 and not rows["real-text"]["ground_truth"]
 
 
 def test_limit_takes_a_mix_of_compositions():
@@ -68,3 +68,12 @@ def test_suite_file_with_unknown_concept_is_a_clear_error(tmp_path):
 def test_unknown_suite_names_the_valid_ones():
     with pytest.raises(SuiteError, match="synthetic-vision"):
         load_suite("no-such-suite")
+
+
+def test_real_suites_span_four_layers_in_their_first_units():
+    for name in ("real-vision", "real-text"):
+        units = load_suite(name).units
+        assert len({u.address for u in units}) == len(units) >= 48
+        layers = {u.address.split(":")[1] for u in units}
+        assert len(layers) >= 4
+        assert {u.address.split(":")[1] for u in units[:len(layers)]} == layers
