@@ -33,7 +33,12 @@ def test_corpus_texts_are_distinct_and_short() -> None:
 
 def test_corpus_covers_every_lexicon_and_pattern_concept() -> None:
     texts = corpus(2000, seed=0)
-    names = [n for n, c in TEXT_CONCEPTS.items() if c.category != "semantic"]
+    from models.concepts.lexicons import SUBLEXICON_PARENT
+
+    # narrower lexicons (pets, cats) sit inside a broad one that the corpus covers; the
+    # corpus draws from the broad concepts only
+    names = [n for n, c in TEXT_CONCEPTS.items() if c.category != "semantic"
+             and n not in SUBLEXICON_PARENT]
     scores, _ = text_concept_scores(names, texts)
     share = (scores.max(axis=2) >= 0.5).mean(axis=0)
     rare = {n: float(s) for n, s in zip(names, share, strict=True) if s < 0.01}
@@ -112,7 +117,12 @@ def test_realized_sentences_express_their_concept() -> None:
     import random
 
     rng = random.Random(2024)
-    names = [n for n, c in TEXT_CONCEPTS.items() if c.category != "semantic"]
+    from models.concepts.lexicons import SUBLEXICON_PARENT
+
+    # narrower lexicons (pets, cats) sit inside a broad one that the corpus covers; the
+    # corpus draws from the broad concepts only
+    names = [n for n, c in TEXT_CONCEPTS.items() if c.category != "semantic"
+             and n not in SUBLEXICON_PARENT]
     texts = [realize(name, rng) for name in names for _ in range(10)]
     scores, _ = text_concept_scores(names, texts)
     own = np.array([scores[i, i // 10].max() for i in range(len(texts))])
