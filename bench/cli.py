@@ -80,6 +80,14 @@ def cmd_atlas_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_atlas_control(args: argparse.Namespace) -> int:
+    from bench.atlas.control import atlas_control
+
+    result = atlas_control(Path(args.atlas), args.sample, args.seed)
+    emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
 
@@ -114,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
                 cmd_report)
     p.add_argument("dirs", nargs="+")
     p.add_argument("--out", help="where report.md and report.png go (default: the first dir)")
+    p = command(sub, "atlas-control", "each unit's description against another unit's (the "
+                "atlas's baseline), with 95% intervals", cmd_atlas_control)
+    p.add_argument("atlas")
+    p.add_argument("--sample", type=int, help="a seeded sample of this many units")
+    p.add_argument("--seed", type=int, default=0)
     command(sub, "calibrate", "the judge's threshold and accuracy on its labelled set",
             cmd_calibrate)
     p = command(sub, "atlas", "describe and score every unit of layers of a model (resumes)",

@@ -85,3 +85,18 @@ def test_a_killed_run_resumes_without_losing_or_repeating_units(tmp_path: Path) 
     runs = list((out / "runs").iterdir())
     # every unit was described once, except at most the ones in flight at the kill
     assert len(runs) <= 12 + 1
+
+
+def test_shuffled_control_scores_own_descriptions_above_borrowed_ones():
+    from bench.atlas.control import shuffled_control
+    from bench.suites import load_suite
+
+    suite = load_suite("synthetic-vision")
+    pairs = [(u.address, u.spec.description) for u in suite.units
+             if u.spec.composition == "single"][:6]
+    result = shuffled_control(pairs, "vision", seed=1)
+    assert result["n"] == 6
+    sim = result["simulation_r"]
+    assert sim["own"] > sim["shuffled"] and sim["difference"] > 0.2
+    low, high = sim["difference_ci"]
+    assert low <= sim["difference"] <= high
