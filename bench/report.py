@@ -70,6 +70,15 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
             if row["by_composition"]:
                 lines.append(f"| {row['suite']} | {row['source']} | " + " | ".join(
                     _cell(row["by_composition"].get(c)) for c in comps) + " |")
+    paired = [(s, k, h) for s in summaries for k, h in shown
+              if s.get(f"policy_minus_oneshot_{k}") is not None]
+    if paired:
+        lines += ["", "Policy minus the one-shot control, paired by unit (mean, 95% bootstrap "
+                  "interval; an interval above 0 means the policy beat its baseline):", "",
+                  "| suite | policy | metric | difference |", "|---|---|---|---:|"]
+        for s, key, header in paired:
+            lines.append(f"| {s['suite']} | {s['policy']} | {header} | "
+                         f"{_cell(s[f'policy_minus_oneshot_{key}'], s.get(f'policy_minus_oneshot_{key}_ci'))} |")
     lines += ["", "Scored with:"]
     for s in summaries:
         used = s.get("scored_with") or {}

@@ -217,6 +217,14 @@ def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[st
         if by_comp:
             summary[prefix + "accuracy_by_composition"] = {
                 k: round(float(np.mean(v)), 4) for k, v in sorted(by_comp.items())}
+    # the comparison that matters, paired by unit: the policy minus the one-shot control
+    for metric, path in paths.items():
+        diffs = [a - b for r in records
+                 if (a := _number(r, "policy", path)) is not None
+                 and (b := _number(r, "exemplar_oneshot", path)) is not None]
+        if diffs:
+            summary[f"policy_minus_oneshot_{metric}"] = round(float(np.mean(diffs)), 4)
+            summary[f"policy_minus_oneshot_{metric}_ci"] = mean_ci(diffs)
     summary["scored_with"] = scored_with(records)
     walls = [r["wall_s"] for r in records if r.get("wall_s") is not None]
     summary["wall_s_mean"] = round(float(np.mean(walls)), 2) if walls else None

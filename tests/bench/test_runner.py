@@ -79,10 +79,14 @@ def test_summary_means_carry_bootstrap_intervals_and_the_scorers_used():
     assert low < 0.5 < high and high - low < 0.4
     records = [{"unit": {"ground_truth": None}, "wall_s": 1.0, "scores": {
         "policy": {"simulation": {"correlation": r, "reader": "minilm-clauses",
-                                  "data": "natural"}}}} for r in (0.1, 0.2, 0.3, 0.4)]
+                                  "data": "natural"}},
+        "exemplar_oneshot": {"simulation": {"correlation": r - 0.1}}}}
+        for r in (0.1, 0.2, 0.3, 0.4)]
     summary = summarize(records, "real-text", "oneshot")
     assert summary["simulation_r"] == 0.25
     low, high = summary["simulation_r_ci"]
     assert 0.1 <= low < 0.25 < high <= 0.4
     assert summary["scored_with"] == {"reader": ["minilm-clauses"], "data": ["natural"],
                                       "judge": []}
+    assert summary["policy_minus_oneshot_simulation_r"] == 0.1
+    assert summary["policy_minus_oneshot_simulation_r_ci"] == [0.1, 0.1]
