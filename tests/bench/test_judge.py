@@ -19,7 +19,9 @@ def test_calibration_on_the_held_out_half_of_the_labelled_set():
     kinds = {r["kind"] for r in rows}
     assert {"paraphrase", "plain_paraphrase", "negation", "wrong_composition",
             "near_miss"} <= kinds
-    result = judge.calibrate(rows)
+    # the shipped thresholds against one other point (the full grid search is `python -m bench
+    # calibrate`, about a minute): the fit picks the better one and reports the other half
+    result = judge.calibrate(rows, grid=(judge.THRESHOLD, (0.45, 0.7, 0.0)))
     assert tuple(result["threshold"]) == pytest.approx(judge.THRESHOLD)
     held = result["heldout_by_kind"]
     # the failures of the first judge: negations and wrong compositions passed as right
