@@ -97,20 +97,27 @@ def activations(
     """
     address, model, info = resolve_unit(unit)
     items = prepare_stimuli(model, stimuli)
+    recordings = [r for _, r in layer_activations(model, address.layer, items,
+                                                  [address.index], batch_size)]
+    return _unit_activations(recordings, 0, address, info.kind, model.modality)
+
+
+def _unit_activations(recordings: Sequence[LayerRecording], column: int, address: UnitAddress,
+                      kind: str, modality: str) -> UnitActivations:
+    """One unit's values and maps (cut to each text's length) read from batch recordings."""
     values, maps, tokens = [], [], []
-    for _, recording in layer_activations(model, address.layer, items, [address.index],
-                                          batch_size):
-        values.append(recording.values()[:, 0].numpy())
+    for recording in recordings:
+        values.append(recording.values()[:, column].numpy())
         for i in range(recording.maps.shape[0]):
-            unit_map = recording.maps[i, 0]
+            unit_map = recording.maps[i, column]
             if recording.lengths is not None:
                 unit_map = unit_map[: recording.lengths[i]]
             maps.append(unit_map.numpy())
         if recording.tokens is not None:
             tokens.extend(recording.tokens)
     return UnitActivations(
-        unit=str(address), kind=info.kind, values=np.concatenate(values), maps=maps,
-        tokens=tokens if model.modality == "text" else None,
+        unit=str(address), kind=kind, values=np.concatenate(values), maps=maps,
+        tokens=tokens if modality == "text" else None,
     )
 
 
@@ -133,20 +140,7 @@ def shared_activations(unit: str | UnitAddress, stimuli: Sequence[Any], key: str
         while len(_SHARED) > SHARED_KEEP:
             _SHARED.popitem(last=False)
     _SHARED.move_to_end(slot)
-    values, maps, tokens = [], [], []
-    for recording in _SHARED[slot]:
-        values.append(recording.values()[:, address.index].numpy())
-        for i in range(recording.maps.shape[0]):
-            unit_map = recording.maps[i, address.index]
-            if recording.lengths is not None:
-                unit_map = unit_map[: recording.lengths[i]]
-            maps.append(unit_map.numpy())
-        if recording.tokens is not None:
-            tokens.extend(recording.tokens)
-    return UnitActivations(
-        unit=str(address), kind=info.kind, values=np.concatenate(values), maps=maps,
-        tokens=tokens if model.modality == "text" else None,
-    )
+    return _unit_activations(_SHARED[slot], address.index, address, info.kind, model.modality)
 
 
 _SHARED_VALUES: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
