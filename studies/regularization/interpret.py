@@ -32,14 +32,17 @@ def interpret_all(out: Path, units_per_model: int = 24, layer: str | None = None
     from bench.atlas import AtlasRequest, build_atlas
     from bench.atlas.store import read_rows
     from bench.runner import mean_ci
+    from studies.regularization.config import StudyConfigError
     from studies.regularization.study import RESULTS, read_results
 
     say = progress or (lambda _m: None)
+    if units_per_model < 1:
+        raise StudyConfigError(f"--units must be at least 1, got {units_per_model}")
     results = read_results(out)
     layers = list(results["neurons"])
     layer = layer or layers[len(layers) // 2]
     if layer not in results["neurons"]:
-        raise ValueError(f"layer {layer!r} was not measured; valid: {', '.join(layers)}")
+        raise StudyConfigError(f"layer {layer!r} was not measured; valid: {', '.join(layers)}")
     indices = results["neurons"][layer][:units_per_model]
     for row in results["variants"]:
         name = row["name"]

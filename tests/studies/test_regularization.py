@@ -209,3 +209,11 @@ def test_interpret_scores_the_same_neurons_of_every_model_and_reports_them(
     assert main(["report", "--out", str(out)]) == 0
     assert "simulation r [95% CI]" in (out / "report.md").read_text()
     assert (out / INTERP_PLOT).stat().st_size > 1000
+
+
+def test_interpret_refuses_an_unmeasured_layer_and_no_units(measured, variant_cache, capsys):
+    out = str(variant_cache / "out")
+    assert main(["interpret", "--out", out, "--layer", "model.layers.99.mlp"]) == 2
+    assert "valid: model.layers.6.mlp" in capsys.readouterr().err
+    assert main(["interpret", "--out", out, "--units", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
