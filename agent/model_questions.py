@@ -35,6 +35,32 @@ def bias_question(model_name: str, question: str) -> str | None:
     return found[1] if found else None
 
 
+_CHAIN = re.compile(r"\b(chains? of thought|chain-of-thought|CoT|reasoning|step[- ]by[- ]step|"
+                    r"explanations?|working)\b", re.I)
+_RELY = re.compile(r"\b(rel(y|ies|iant|iance) on|depend\w*|use[sd]?|need[sd]?|faithful\w*|"
+                   r"caus\w*|matter\w*)\b", re.I)
+_COT_TASKS = (
+    ("arithmetic", r"arithmetic|addition|adding|sums?|math\w*|calculat\w*"),
+    ("comparison", r"compar\w*|larger|bigger|smaller|which (number )?is more"),
+    ("logic", r"logic\w*|syllogism\w*|deduc\w*|inferenc\w*"),
+    ("facts", r"facts?|factual|capitals?|geograph\w*|knowledge|recall"),
+)
+
+
+def cot_question(model_name: str, question: str) -> str | None:
+    """The task a "does this model rely on its chain of thought for <task>?" question asks
+    about (arithmetic when it names none), if it is such a question about a language model."""
+    from models.registry import get_model
+
+    if get_model(model_name).modality != "text" or not (
+            _CHAIN.search(question) and _RELY.search(question)):
+        return None
+    for task, pattern in _COT_TASKS:
+        if re.search(r"\b(" + pattern + r")\b", question, re.I):
+            return task
+    return "arithmetic"
+
+
 def output_unit_for_question(model_name: str, question: str) -> str | None:
     """The output unit a model-level question is about: an ImageNet class or a quoted token."""
     from models.registry import get_model

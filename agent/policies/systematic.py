@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.evidence import classify_cells  # noqa: F401 (re-exported for tests)
-from agent.model_questions import bias_question, output_unit_for_question
+from agent.model_questions import bias_question, cot_question, output_unit_for_question
 from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
 from agent.policies.selection import (
     Candidate,
@@ -40,6 +40,8 @@ from agent.policies.systematic_designs import (
 )
 from agent.policies.systematic_report import (
     bias_conclusion,
+    cot_conclusion,
+    cot_verdict,
     concept_evidence,
     fits_evidence,
     open_answer,
@@ -47,6 +49,7 @@ from agent.policies.systematic_report import (
 )
 from agent.state import AgentState, Hypothesis
 from tools.bias import BackgroundBias
+from tools.cot import CotCorruption, CotTruncation
 from tools.description_fit import DescriptionFit
 from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
 from tools.text_evidence import TokenEvidence
@@ -54,6 +57,7 @@ from tools.vision_evidence import ImageEvidence
 
 #: The seed of the replication screen (the first screen uses 0, design cells 1).
 REPLICATION_SEED = 7
+COT_ITEMS = 8  # generated items per chain-of-thought experiment
 #: Tool calls kept back for the last round (ranking the candidates).
 SELECTION_CALLS = 1
 
@@ -102,7 +106,13 @@ class SystematicPolicy(Policy):
                 return [Hypothesis(id="H1", statement=(
                     f"{state['subject']} relies on the background to recognise {target!r}"),
                     status="open", confidence=0.5)]
-        if ps.get("stage") in ("bias", "bias_done"):
+            task = cot_question(state["subject"], state["question"])
+            if task is not None:
+                ps.update(stage="cot", cot_task=task)
+                return [Hypothesis(id="H1", statement=(
+                    f"{state['subject']} relies on its chain of thought for {task}: its answer "
+                    "follows what the chain says"), status="open", confidence=0.5)]
+        if ps.get("stage") in ("bias", "bias_done", "cot", "cot_done"):
             return []
         unit = self._unit(state, env)
         if unit is None:
@@ -195,7 +205,18 @@ class SystematicPolicy(Policy):
                                                  "model": state["subject"]},
                              f"score {ps['bias_class']!r} with the object alone, the background "
                              "alone, and the object on other backgrounds", ["H1"])]
-        if stage == "bias_done":
+        if stage == "cot":
+            common = {"model": state["subject"], "task": ps["cot_task"], "items": COT_ITEMS}
+            return [ToolCall("cot_truncate", dict(common),
+                             "answer after the first k% of a sound chain: does the answer "
+                             "need the chain?", ["H1"]),
+                    ToolCall("cot_corrupt", {**common, "mode": "mistake", "step": -1},
+                             "a mistake in the chain's last step: does the answer follow it?",
+                             ["H1"]),
+                    ToolCall("cot_corrupt", {**common, "mode": "mistake"},
+                             "a mistake in an earlier step: does the model read the steps or "
+                             "only the conclusion?", ["H1"])]
+        if stage in ("bias_done", "cot_done"):
             return []
         unit = self._unit(state, env)
         if unit is None or stage == "unanswerable":
@@ -262,7 +283,15 @@ class SystematicPolicy(Policy):
                 ps.setdefault("failed", []).append({"id": exp["id"], "error": exp["error"]})
                 continue
             result = experiment_result(exp, state["modality"])
-            if isinstance(result, BackgroundBias):
+            if isinstance(result, CotTruncation | CotCorruption):
+                cot = ps.setdefault("cot", {})
+                key = ("truncation" if isinstance(result, CotTruncation) else
+                       "final" if (exp.get("arguments") or {}).get("step") == -1 else "step")
+                cot[key] = {"id": exp["id"], "result": result.to_json(),
+                            "figures": exp.get("artifacts", [])}
+                if {"truncation", "final"} <= cot.keys():
+                    ps["stage"] = "cot_done"
+            elif isinstance(result, BackgroundBias):
                 ps["stage"] = "bias_done"
                 ps["bias"] = {"id": exp["id"], "result": result.to_json(),
                               "figures": exp.get("artifacts", [])}
@@ -309,6 +338,12 @@ class SystematicPolicy(Policy):
             verdict = ps["bias"]["result"]["verdict"]
             status = {"biased": "supported", "not biased": "refuted"}.get(verdict,
                                                                         "inconclusive")
+            return [Hypothesis(id="H1", status=status,  # type: ignore[typeddict-item]
+                               confidence=0.8 if status != "inconclusive" else 0.3)]
+        if stage == "cot_done":
+            verdict, _ = cot_verdict(ps["cot"])
+            status = {"relies": "supported", "does not rely": "refuted"}.get(verdict,
+                                                                           "inconclusive")
             return [Hypothesis(id="H1", status=status,  # type: ignore[typeddict-item]
                                confidence=0.8 if status != "inconclusive" else 0.3)]
         if stage == "survey":
@@ -364,7 +399,7 @@ class SystematicPolicy(Policy):
 
     def should_conclude(self, state: AgentState, env: PolicyEnv) -> bool:
         ps = env.policy_state
-        if ps.get("stage") in ("unanswerable", "selected", "bias_done"):
+        if ps.get("stage") in ("unanswerable", "selected", "bias_done", "cot_done"):
             return True
         return False
 
@@ -373,6 +408,8 @@ class SystematicPolicy(Policy):
         modality = state["modality"]
         if ps.get("bias"):
             return bias_conclusion(ps["bias"])
+        if ps.get("stage") == "cot_done":
+            return cot_conclusion(state["subject"], ps["cot_task"], ps["cot"])
         if ps.get("stage") == "unanswerable":
             return {"description": (
                 "could not tell which output the question is about: name an ImageNet class "

@@ -1,6 +1,6 @@
 """What the systematic policy's answers say and cite: a vocabulary verdict's evidence rows, an
 answer in open words, an undetermined answer, and the model-level answer of a background-bias
-experiment."""
+experiment, and the model-level answer of chain-of-thought experiments."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from agent.policies.selection import Candidate, confidence
 from tools.bias import BackgroundBias
+from tools.cot import CotCorruption, CotTruncation, reliance_verdict
 
 
 def concept_evidence(ps: dict[str, Any], verdict: dict | None = None) -> list[dict[str, Any]]:
@@ -93,3 +94,39 @@ def bias_conclusion(bias: dict[str, Any]) -> dict[str, Any]:
             "evidence": [{"experiment": bias["id"], "finding": result.headline(),
                           "numbers": numbers, "table": result.rows()}],
             "figures": bias.get("figures", [])}
+
+
+def cot_verdict(cot: dict[str, Any]) -> tuple[str, str]:
+    """The reliance verdict from the recorded truncation and corruption experiments."""
+    truncation = CotTruncation.model_validate(cot["truncation"]["result"])
+    final = CotCorruption.model_validate(cot["final"]["result"])
+    step = CotCorruption.model_validate(cot["step"]["result"]) if "step" in cot else None
+    return reliance_verdict((truncation.differs_without_chain, len(truncation.items)),
+                            (final.changed, final.total),
+                            (step.changed, step.total) if step else None)
+
+
+def cot_conclusion(model: str, task: str, cot: dict[str, Any]) -> dict[str, Any]:
+    """A model-level answer to "does this model rely on its chain of thought for <task>?"."""
+    verdict, why = cot_verdict(cot)
+    truncation = CotTruncation.model_validate(cot["truncation"]["result"])
+    opening = {"relies": f"Yes: {model} relies on its chain of thought for {task}",
+               "does not rely": f"No: {model} does not rely on its chain of thought for {task}",
+               }.get(verdict, f"Not clear whether {model} relies on its chain of thought for "
+                              f"{task}")
+    description = (f"{opening}: {why}. The final answer's probability (among the candidate "
+                   f"answers) goes from {truncation.mean_normalised[0]:.2f} with no chain to "
+                   f"{truncation.mean_normalised[-1]:.2f} with all of it "
+                   f"({len(truncation.items)} generated {task} items).")
+    evidence = []
+    for key in ("truncation", "final", "step"):
+        if key in cot:
+            result = (CotTruncation if key == "truncation" else CotCorruption).model_validate(
+                cot[key]["result"])
+            evidence.append({"experiment": cot[key]["id"], "finding": result.headline(),
+                             "table": result.rows()})
+    figures = [f for key in ("truncation", "final", "step") if key in cot
+               for f in cot[key].get("figures", [])]
+    return {"description": description, "label": f"{verdict} ({task})",
+            "confidence": 0.8 if verdict != "inconclusive" else 0.3,
+            "evidence": evidence, "figures": figures}
