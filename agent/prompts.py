@@ -36,6 +36,7 @@ predicts the unit on its exemplar split; prefer the one that predicts best.
 single concept does not fit.
 - Cite experiment ids (E1, E2, ...) and numbers (activations, AUCs) as evidence.
 - Call tools with the exact unit address `{subject}` where a tool asks for a unit.
+- Questions about a whole model: background_bias answers whether an image classifier relies on the background for a class; cot_truncate (answering after k% of a chain of thought), cot_corrupt (a mistake, paraphrase or filler in one step) and patch_positions (which layer and token carry the answer) answer whether a language model relies on its chain of thought; pass `model` as the model's name.
 - When asked for JSON, reply with one JSON object only, no prose around it.
 - If tool calling is unavailable, request an experiment as a JSON object \
 {{"tool": NAME, "arguments": {{...}}}} (or a list of them).

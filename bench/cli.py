@@ -42,7 +42,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     summary = score_dir(args.run_dir, workers=check_workers(args.workers), suite_name=args.suite,
                         protocols=not args.judge_only,
-                        use_llm=True if args.llm_judge else None)
+                        use_llm=True if args.llm_judge else None,
+                        llm_reader=args.llm_reader)
     emit(summary, args.json, [f"{k}: {v}" for k, v in summary.items()])
     return 0
 
@@ -117,7 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge-only", action="store_true",
                    help="only the ground-truth judge (no model is loaded)")
     p.add_argument("--llm-judge", action="store_true",
-                   help="use the configured OpenAI-compatible backbone as the judge")
+                   help="also ask the configured OpenAI-compatible backbone to judge; the "
+                        "report shows how often the two judges agree")
+    p.add_argument("--llm-reader", action="store_true",
+                   help="also simulate and detect with the configured OpenAI-compatible "
+                        "backbone as the reader (Bills et al. / delphi style)")
     p = command(sub, "report", "Markdown table and PNG plot comparing output folders",
                 cmd_report)
     p.add_argument("dirs", nargs="+")

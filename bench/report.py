@@ -53,7 +53,9 @@ def rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def markdown(summaries: list[dict[str, Any]]) -> str:
     """The comparison table, plus ground-truth accuracy per composition."""
-    shown = columns()
+    # a column no summary has a value for (an opt-in reader that was not used) is left out
+    shown = [(k, h) for k, h in columns()
+             if any(s.get(prefix + k) is not None for s in summaries for prefix, _ in SOURCES)]
     lines = ["Each mean is shown with its 95% bootstrap confidence interval over units.", "",
              "| suite | description | n | " + " | ".join(h for _, h in shown) + " |",
              "|---|---|---:|" + "---:|" * len(shown)]
@@ -85,8 +87,12 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
         reader = ", ".join(used.get("reader", [])) or "keyword parser (first version)"
         data = ", ".join(used.get("data", [])) or "procedural"
         judged = ", ".join(used.get("judge", [])) or "none"
+        agreement = s.get("judge_agreement")
         lines.append(f"- {s['suite']}/{s['policy']}: reader {reader}; held-out data {data}; "
-                     f"judge {judged}")
+                     f"judge {judged}" + (
+                         f"; the two judges agree on {agreement['agree']} of {agreement['n']} "
+                         f"descriptions (Cohen's kappa {agreement['kappa']:.2f})"
+                         if agreement else ""))
     walls = [(s["suite"], s["policy"], s.get("wall_s_mean")) for s in summaries]
     lines += ["", "Mean wall time per unit (agent run): " + ", ".join(
         f"{suite}/{policy} {wall} s" for suite, policy, wall in walls)]

@@ -82,10 +82,10 @@ def run_unit(suite_name: str, address: str, policy: str, options: dict[str, Any]
 
 
 def score_unit_worker(suite_name: str, run_dir: str, use_llm: bool | None,
-                      protocols: bool) -> dict[str, Any]:
+                      protocols: bool, llm_reader: bool = False) -> dict[str, Any]:
     """Score one recorded run folder in a worker."""
     return score_run(_worker_suite(suite_name), Path(run_dir), use_llm=use_llm,
-                     protocols=protocols)
+                     protocols=protocols, llm_reader=llm_reader)
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -110,10 +110,11 @@ def random_description(suite: Suite, unit: SuiteUnit) -> str:
 
 
 def score_run(suite: Suite, run_dir: Path, use_llm: bool | None = None,
-              protocols: bool = True) -> dict[str, Any]:
+              protocols: bool = True, llm_reader: bool = False) -> dict[str, Any]:
     """Judge and evaluate the policy's description of one run and the two controls.
 
     The ground-truth judge needs no model; the protocols measure the unit (not the agent).
+    With `llm_reader`, the configured endpoint also simulates and detects (`llm_simulation`).
     Writes and returns the run's `bench_unit.json` record.
     """
     from agent.transcript import final_answer, read_config
@@ -139,7 +140,8 @@ def score_run(suite: Suite, run_dir: Path, use_llm: bool | None = None,
     if not protocols and "exemplar_oneshot" in previous.get("descriptions", {}):
         descriptions["exemplar_oneshot"] = previous["descriptions"]["exemplar_oneshot"]
     # one context per unit: the held-out data is measured once for all descriptions
-    context = ScoringContext(address, unit.modality, unit.spec, {"use_llm": use_llm})
+    context = ScoringContext(address, unit.modality, unit.spec,
+                             {"use_llm": use_llm, "llm_reader": llm_reader})
     for name, text in descriptions.items():
         # a judge-only rescoring keeps the protocol scores already recorded
         scores: dict[str, Any] = {} if protocols else dict(
@@ -187,7 +189,7 @@ def scored_with(records: list[dict[str, Any]]) -> dict[str, list[str]]:
     found: dict[str, set[str]] = {"reader": set(), "data": set(), "judge": set()}
     for record in records:
         for scores in record.get("scores", {}).values():
-            for protocol in ("simulation", "detection", "predictive"):
+            for protocol in ("simulation", "detection", "predictive", "llm_simulation"):
                 result = scores.get(protocol) or {}
                 if isinstance(result, dict):
                     found["reader"].update([result["reader"]] if result.get("reader") else [])
@@ -195,7 +197,29 @@ def scored_with(records: list[dict[str, Any]]) -> dict[str, list[str]]:
             verdict = scores.get("judge") or {}
             if isinstance(verdict, dict) and verdict.get("judge"):
                 found["judge"].add(verdict["judge"])
+            if isinstance(verdict, dict) and verdict.get("llm_judge"):
+                found["judge"].add(verdict["llm_judge"])
     return {k: sorted(v) for k, v in found.items()}
+
+
+def judge_agreement(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How often the reader's judge and the LLM judge agree, over every description (policy
+    and controls) that both judged: counts and Cohen's kappa."""
+    pairs = []
+    for record in records:
+        for scores in record.get("scores", {}).values():
+            verdict = scores.get("judge") or {}
+            if isinstance(verdict.get("correct"), bool) and isinstance(
+                    verdict.get("llm_correct"), bool):
+                pairs.append((verdict["correct"], verdict["llm_correct"]))
+    if not pairs:
+        return None
+    a = np.array(pairs, dtype=float)
+    observed = float((a[:, 0] == a[:, 1]).mean())
+    p_yes = a[:, 0].mean() * a[:, 1].mean() + (1 - a[:, 0].mean()) * (1 - a[:, 1].mean())
+    kappa = (observed - p_yes) / (1 - p_yes) if p_yes < 1 else 1.0
+    return {"n": len(pairs), "agree": int((a[:, 0] == a[:, 1]).sum()),
+            "rate": round(observed, 4), "kappa": round(float(kappa), 4)}
 
 
 def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[str, Any]:
@@ -226,6 +250,9 @@ def summarize(records: list[dict[str, Any]], suite: str, policy: str) -> dict[st
             summary[f"policy_minus_oneshot_{metric}"] = round(float(np.mean(diffs)), 4)
             summary[f"policy_minus_oneshot_{metric}_ci"] = mean_ci(diffs)
     summary["scored_with"] = scored_with(records)
+    agreement = judge_agreement(records)
+    if agreement:
+        summary["judge_agreement"] = agreement
     walls = [r["wall_s"] for r in records if r.get("wall_s") is not None]
     summary["wall_s_mean"] = round(float(np.mean(walls)), 2) if walls else None
     summary["wall_s_max"] = round(float(np.max(walls)), 2) if walls else None
@@ -292,7 +319,8 @@ def run_suite(suite_name: str, policy: str, out: Path | str, limit: int | None =
 
 
 def score_dir(run_dir: Path | str, workers: int = 1, use_llm: bool | None = None,
-              suite_name: str | None = None, protocols: bool = True) -> dict[str, Any]:
+              suite_name: str | None = None, protocols: bool = True,
+              llm_reader: bool = False) -> dict[str, Any]:
     """Rescore every finished run under `run_dir` from its transcript (the agent is not run).
 
     Args:
@@ -302,6 +330,7 @@ def score_dir(run_dir: Path | str, workers: int = 1, use_llm: bool | None = None
         suite_name: the suite (default: read from bench.json or bench_unit.json).
         protocols: also run predictive, simulation and detection (they measure the unit);
             without them only the ground-truth judge runs, which needs no model.
+        llm_reader: also score with the LLM reader over the configured endpoint.
     """
     run_dir = Path(run_dir)
     meta_path = run_dir / BENCH_FILE
@@ -320,10 +349,12 @@ def score_dir(run_dir: Path | str, workers: int = 1, use_llm: bool | None = None
                                  initializer=_init_worker, initargs=(name,)) as pool:
             records = list(pool.map(score_unit_worker, [name] * len(folders),
                                     [str(f) for f in folders], [use_llm] * len(folders),
-                                    [protocols] * len(folders)))
+                                    [protocols] * len(folders),
+                                    [llm_reader] * len(folders)))
     else:
         suite = load_suite(name)
-        records = [score_run(suite, f, use_llm=use_llm, protocols=protocols) for f in folders]
+        records = [score_run(suite, f, use_llm=use_llm, protocols=protocols,
+                             llm_reader=llm_reader) for f in folders]
     summary = summarize(records, name, meta.get("policy", "unknown"))
     if meta_path.exists() or len(folders) > 1:
         _write_json(run_dir / SUMMARY_FILE, summary)

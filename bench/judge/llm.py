@@ -26,7 +26,8 @@ second). Answer with JSON only: {{"right": true or false, "reason": "..."}}"""
 
 
 def llm_judge(description: str, truth: SyntheticUnitSpec) -> dict[str, Any]:
-    """Ask the configured backbone; the rule judge's verdict stands if the call fails."""
+    """Ask the configured backbone for a second verdict, kept beside the reader's (which stays
+    the benchmark's `correct`), so the report can show how often the two agree."""
     from agent.backbones.openai_compat import OpenAIBackbone
 
     try:
@@ -37,7 +38,10 @@ def llm_judge(description: str, truth: SyntheticUnitSpec) -> dict[str, Any]:
             max_tokens=300)
         found = re.search(r"\{.*\}", reply.content, re.S)
         answer = json.loads(found.group()) if found else {}
-        return {"correct": bool(answer["right"]), "judge": "llm",
+        if not isinstance(answer.get("right"), bool):
+            return {"llm_error": "the reply had no JSON object with a true/false \"right\": "
+                                 + (reply.content or "")[:200]}
+        return {"llm_correct": answer["right"], "llm_judge": f"llm:{backbone.model}",
                 "llm_reason": str(answer.get("reason", ""))[:500]}
     except Exception as error:  # noqa: BLE001 (an unreachable backbone must not stop scoring)
         return {"llm_error": f"{type(error).__name__}: {str(error)[:300]}"}

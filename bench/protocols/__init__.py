@@ -1,5 +1,6 @@
 """Scoring protocols, one module each, registered by name: the ground-truth judge, predictive
-evaluation (MAIA), simulation (Bills et al. 2023), detection (Paulo et al. 2024)."""
+evaluation (MAIA), simulation (Bills et al. 2023), detection (Paulo et al. 2024), and the same
+read by an LLM when asked (`llm_simulation`)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ def evaluate(description: str, address: str, modality: str, data: HeldOut | None
         if protocol.needs_ground_truth and context.truth is None:
             continue
         if protocol.needs_model and not with_model:
+            continue
+        if not protocol.enabled(context):
             continue
         try:
             result[protocol.name] = protocol.score(description, context)

@@ -68,6 +68,10 @@ class ScoringProtocol(ABC):
     needs_model: bool = True
     metrics: tuple[Metric, ...] = ()
 
+    def enabled(self, context: ScoringContext) -> bool:
+        """Whether it runs for this scoring (opt-in protocols read `context.options`)."""
+        return True
+
     @abstractmethod
     def score(self, description: str, context: ScoringContext) -> dict[str, Any]:
         """The protocol's result for one description of one unit (JSON)."""
