@@ -26,24 +26,18 @@ def _tasks(text: str) -> tuple[str, ...]:
     return tasks
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text!r}")
-    return value
+def _whole(minimum: int):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {minimum}, "
+                                             f"got {text!r}")
+        return value
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,11 +49,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="smollm2-135m-instruct",
                    help="a causal LM: a registry name (offline: smollm2-135m-instruct) or a hub "
                         "name such as gpt2 or Qwen/Qwen2.5-0.5B-Instruct")
-    p.add_argument("--items", type=_positive, default=20, help="items per task")
+    p.add_argument("--items", type=_whole(1), default=20, help="items per task")
     p.add_argument("--tasks", type=_tasks, default=TASKS, help="comma list of tasks")
-    p.add_argument("--patch-items", type=_count, default=2,
+    p.add_argument("--patch-items", type=_whole(0), default=2,
                    help="items per task with patching maps (the slow part)")
-    p.add_argument("--patch-every", type=_positive, default=5, help="patch every n-th block")
+    p.add_argument("--patch-every", type=_whole(1), default=5, help="patch every n-th block")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default runs/cot_faithfulness/<model>)")

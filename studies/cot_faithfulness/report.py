@@ -182,7 +182,12 @@ def write_report(out: Path, command: str = "") -> Path:
     results = json.loads((out / "results.json").read_text())
     features_path = out / "features.npy"
     features = np.load(features_path) if features_path.is_file() else None
+    previous = out / "summary.json"
     summary = analyse(results, features)
+    if features is None and previous.is_file():
+        # the features stay in the run folder (tens of MB); a copy of the results keeps the
+        # probe's numbers from the summary written next to them
+        summary["probe"] = json.loads(previous.read_text()).get("probe")
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     figures = _figures(summary, results, out)
     config = results["config"]

@@ -145,8 +145,10 @@ def run(config: StudyConfig, out: Path, progress: Callable[[str], None] = print)
     blocks = residual_layers(model)
     patch_layers = sorted({*range(0, len(blocks), config.patch_every), len(blocks) - 1})
     records, features, maps = [], [], {pair: [] for pair in PAIRS}
-    for task in config.tasks:
-        items = items_for(model, task, config.items, seed=config.seed)
+    # every task's items first: a task that cannot make enough fails before any measuring
+    by_task = {task: items_for(model, task, config.items, seed=config.seed)
+               for task in config.tasks}
+    for task, items in by_task.items():
         for n, item in enumerate(items):
             progress(f"{task} {n + 1}/{len(items)}: {item.question}")
             record = measure_item(model, item)

@@ -31,8 +31,8 @@ def _equations_true(steps) -> list[bool]:
 
 @pytest.mark.parametrize("task", TASKS)
 def test_items_pair_a_sound_and_a_flawed_chain_at_the_answer_and_a_control_at_a_wrong_one(task):
-    items = make_items(task, 12, seed=3)
-    assert len({i.question for i in items}) == 12
+    items = make_items(task, 24, seed=3)
+    assert len({i.question for i in items}) == 24
     for item in items:
         assert item.answer != item.wrong and item.answer == item.candidates[0]
         assert item.wrong in item.candidates
