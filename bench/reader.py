@@ -119,9 +119,19 @@ def _protect_examples(clause: str) -> str:
                                          m.group(0)), clause)
 
 
+#: A description that declares it found nothing ("no description held up: 'red regions'
+#: ...") makes no claim, whatever candidates it goes on to name as refuted.
+REFUSAL = re.compile(r"^\s*(?:no (?:description|concept|explanation)\b|undetermined\b|"
+                     r"unknown\b|nothing (?:stood out|held up|was found)\b|"
+                     r"could not (?:tell|describe|find|determine)\b|"
+                     r"(?:it is )?not (?:clear|determined) what)", re.I)
+
+
 def read(description: str) -> Reading:
     """Split a free-text description into what a unit fires on and what switches it off."""
     text = " ".join(str(description or "").split())
+    if REFUSAL.match(text):
+        return Reading()
     # the first sentence that says something; later ones are usually commentary
     text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)[0] if text else ""
     # examples in parentheses and elaborations after a colon or semicolon are commentary

@@ -39,9 +39,19 @@ def test_clauses(description, expected):
     assert read(description) == expected
 
 
-@pytest.mark.parametrize("description", ["", "   ", "fires on", "..."])
+@pytest.mark.parametrize("description", [
+    "", "   ", "fires on", "...",
+    # refusals make no claim, even when they name the candidates they refuted
+    "no description held up: 'red regions' (AUC 0.69, 0.38 across screens)",
+    "no description from the exemplars: nothing is over-represented among them",
+    "Undetermined: green regions did not replicate", "nothing stood out in the screens",
+])
 def test_empty_descriptions_read_as_nothing(description):
     assert read(description).empty
+
+
+def test_a_description_that_mentions_nothing_later_still_reads():
+    assert not read("fires on red regions; nothing else moves it").empty
 
 
 def test_token_windows_keep_word_breaks_for_both_tokenizer_kinds():
