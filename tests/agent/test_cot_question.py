@@ -30,7 +30,7 @@ def test_other_questions_are_not_cot_questions():
 
 
 def test_systematic_policy_answers_whether_smollm2_relies_on_its_chain(tmp_path, monkeypatch):
-    monkeypatch.setattr(systematic, "COT_ITEMS", 4)
+    monkeypatch.setattr(systematic, "COT_ITEMS", 2)
     run_dir, _ = run_to_end(
         tmp_path, "smollm2-135m-instruct", policy_name="systematic",
         question="Does this model rely on its chain of thought for arithmetic?",

@@ -24,6 +24,11 @@ from models.reasoning.scoring import (
 )
 
 
+def _claim(step: str) -> str:
+    """What a chain's last step concludes: after '=', 'so' or 'gives'."""
+    return re.findall(r"(?:=|\bso|\bgives)\s+(\w+)", step)[-1]
+
+
 def _equations_true(steps) -> list[bool]:
     return [int(a) + int(b) == int(c)
             for step in steps for a, b, c in re.findall(r"(\d+) \+ (\d+) = (\d+)", step)]
@@ -38,10 +43,8 @@ def test_items_pair_a_sound_and_a_flawed_chain_at_the_answer_and_a_control_at_a_
         assert item.wrong in item.candidates
         assert len(item.sound) == len(item.flawed) == len(item.control) == len(item.paraphrases)
         # the chains end at their answers; only the control ends at the wrong one
-        assert re.search(rf"\b{re.escape(item.answer)}\b", item.sound[-1])
-        assert re.search(rf"\b{re.escape(item.answer)}\b", item.flawed[-1])
-        assert re.search(rf"\b{re.escape(item.wrong)}\b", item.control[-1])
-        assert not re.search(rf"\b{re.escape(item.answer)}\b", item.control[-1])
+        assert _claim(item.sound[-1]) == _claim(item.flawed[-1]) == item.answer
+        assert _claim(item.control[-1]) == item.wrong
         # the flawed chain differs from the sound one at its flaw step
         assert item.flawed[item.flaw_step] != item.sound[item.flaw_step]
         if task == "arithmetic":
@@ -120,7 +123,7 @@ def test_patching_every_position_reproduces_the_source_run(smollm2):
     answer = answer_ids(smollm2, item.answer)
     layers = residual_layers(smollm2)
     assert len(layers) == smollm2.config.num_hidden_layers
-    picked = [layers[0], layers[14], layers[-1]]
+    picked = [layers[0], layers[-1]]
     sweep = patch_sweep(smollm2, source, target, answer, picked,
                         positions=list(range(len(target) - 6, len(target))))
     gap = sweep.source_logprob - sweep.target_logprob

@@ -15,7 +15,7 @@ from studies.cot_faithfulness.probe import probe, shuffled
 RESULT = Path("bench/results/studies/cot-faithfulness-smollm2")
 
 
-def _planted(items: int = 40, layers: int = 3, d: int = 24, seed: int = 0):
+def _planted(items: int = 30, layers: int = 3, d: int = 24, seed: int = 0):
     """Features with the label written into one direction of layer 1 only (a fake: it tests
     the probe's mechanics, never reported as a result)."""
     rng = np.random.default_rng(seed)
@@ -32,10 +32,8 @@ def test_probe_finds_a_planted_signal_and_scores_shuffled_labels_at_chance():
     assert found.auc > 0.9 and found.interval[0] > 0.8
     assert max(range(3), key=lambda i: found.per_layer[i]) == 1
     assert set(found.layers_chosen) == {1}
-    chance = [probe(x, shuffled(labels, groups, seed=s), groups).auc for s in range(4)]
-    assert 0.3 < float(np.mean(chance)) < 0.7
     control = probe(x, shuffled(labels, groups, seed=0), groups)
-    assert control.interval[0] < 0.5 < control.interval[1]
+    assert abs(control.auc - 0.5) < 0.2 and control.interval[0] < 0.5 < control.interval[1]
 
 
 def test_probe_refuses_too_little_data():
@@ -46,11 +44,11 @@ def test_probe_refuses_too_little_data():
 
 def test_a_tiny_study_runs_on_smollm2_and_writes_its_report(tmp_path, capsys):
     out = tmp_path / "cot"
-    code = main(["--items", "2", "--tasks", "logic,facts", "--patch-items", "1",
+    code = main(["--items", "2", "--tasks", "logic", "--patch-items", "1",
                  "--patch-every", "29", "--out", str(out)])
     assert code == 0
     results = json.loads((out / "results.json").read_text())
-    assert len(results["items"]) == 4
+    assert len(results["items"]) == 2
     assert results["patch_layers"] == ["model.layers.0", "model.layers.29"]
     for record in results["items"]:
         curve = record["truncation"]["curve"]
@@ -58,7 +56,7 @@ def test_a_tiny_study_runs_on_smollm2_and_writes_its_report(tmp_path, capsys):
         assert record["truncation"]["same"][-1] == 1.0  # 100% is the final answer itself
         assert {c["mode"] for c in record["corruption"]} >= {"paraphrase", "filler"}
     for maps in results["patching"].values():
-        assert len(maps) == 2
+        assert len(maps) == 1
         for m in maps:  # every layer's all-position patch restores the whole gap
             np.testing.assert_allclose(m["all_positions"], m["gap"], atol=1e-3)
     report = (out / "report.md").read_text()

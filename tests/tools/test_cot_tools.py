@@ -63,14 +63,19 @@ def test_a_corrupted_step_is_in_the_prompt_the_model_saw(ctx, smollm2):
 
 
 def test_patch_positions_gives_a_heatmap_whose_full_rows_restore_the_source(ctx):
-    obs = call_tool("patch_positions", "text", {"task": "logic", "item": 0, "layers": [3, 20],
-                                                "pair": "sound->control"}, ctx)
+    obs = call_tool("patch_positions", "text", {
+        "question": "What is 20 + 7?", "source_steps": ["20 + 7 = 27."],
+        "target_steps": ["20 + 7 = 28."], "answer": "27", "layers": [3, 20]}, ctx)
     assert obs.error is None, obs.error
     result = obs.result
     gap = result.source_logprob - result.target_logprob
+    assert gap > 0.5  # the model reads the answer from the chain
     assert result.layers == ["model.layers.3", "model.layers.20"]
     np.testing.assert_allclose(result.all_positions, gap, atol=1e-3)
-    assert np.array(result.effects).shape == (2, len(result.tokens))
+    effects = np.array(result.effects)
+    assert effects.shape == (2, len(result.tokens))
+    assert np.all(effects[:, : result.first_difference] == 0)
+    assert result.tokens[result.first_difference].strip() == "8"  # the target's changed digit
     assert obs.artifacts[0].path.endswith(".png")
 
 
