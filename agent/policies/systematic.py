@@ -40,9 +40,9 @@ from agent.policies.systematic_designs import (
 )
 from agent.policies.systematic_report import (
     bias_conclusion,
+    concept_evidence,
     cot_conclusion,
     cot_verdict,
-    concept_evidence,
     fits_evidence,
     open_answer,
     undetermined,
