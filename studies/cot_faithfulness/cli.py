@@ -4,7 +4,6 @@ and write its report; `--report-only` rebuilds the report from a finished run.""
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -68,8 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from studies.cot_faithfulness.study import StudyConfig, run
 
     out = args.out or Path("runs") / "cot_faithfulness" / args.model.replace("/", "--")
-    command = "python -m studies.cot_faithfulness " + shlex.join(
-        sys.argv[1:] if argv is None else list(argv))
     try:
         if not args.report_only:
             config = StudyConfig(model=args.model, tasks=args.tasks, items=args.items,
@@ -81,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif not (out / "results.json").is_file():
             print(f"error: {out} has no results.json; run the study first", file=sys.stderr)
             return 2
-        path = write_report(out, command)
+        path = write_report(out)
     except ModelsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

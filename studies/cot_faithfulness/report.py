@@ -121,8 +121,8 @@ def _figures(summary: dict, results: dict, out: Path) -> list[tuple[str, str]]:
         for name, (k, n, low, high) in row.get("corruption", {}).items():
             labels.append(f"{task}: {name}")
             rates.append(k / n)
-            lows.append(k / n - low)
-            highs.append(high - k / n)
+            lows.append(max(0.0, k / n - low))  # float noise can put a bound past the rate
+            highs.append(max(0.0, high - k / n))
     if labels:
         ax.barh(range(len(labels)), rates, xerr=[lows, highs], color="C0")
         ax.set_yticks(range(len(labels)), labels, fontsize=6)
@@ -144,8 +144,8 @@ def _figures(summary: dict, results: dict, out: Path) -> list[tuple[str, str]]:
             image = ax.imshow(grid, cmap="RdBu_r", vmin=-scale, vmax=scale, aspect="auto")
             ax.set_xticks(range(len(results["segments"])), results["segments"], rotation=45,
                           ha="right", fontsize=7)
-            ax.set_yticks(range(len(results["patch_layers"])), results["patch_layers"],
-                          fontsize=7)
+            ax.set_yticks(range(len(results["patch_layers"])),
+                          results["patch_layers"] if ax is axes[0][0] else [], fontsize=7)
             ax.set_title(f"{pair} ({summary['patching'][pair]['items']} items)", fontsize=9)
         fig.colorbar(image, ax=list(axes[0]), label="share of the log P(answer) gap restored")
         fig.savefig(out / "patching.png", bbox_inches="tight")
@@ -162,7 +162,8 @@ def _figures(summary: dict, results: dict, out: Path) -> list[tuple[str, str]]:
         base = probe_info["chain mean"]["embeddings"]["auc"]
         ax.axhline(base, color="0.4", ls="--", label="token embeddings (chain mean)")
         ax.axhline(0.5, color="0.7", ls=":", label="chance")
-        ax.set(xlabel="block", ylabel="cross-validated AUC", ylim=(0.3, 1.02),
+        ax.set(xlabel="residual stream after block (1 = after the first)",
+               ylabel="cross-validated AUC", ylim=(0.3, 1.02),
                title="Probe: flawed vs sound chain (correct answer)")
         ax.legend(fontsize=7)
         fig.tight_layout()
@@ -176,9 +177,19 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}"
 
 
+def measuring_command(config: dict) -> str:
+    """The command line that measures a run with this config (into the default folder)."""
+    parts = ["python -m studies.cot_faithfulness", f"--model {config['model']}",
+             f"--items {config['items']}", f"--tasks {','.join(config['tasks'])}",
+             f"--patch-items {config['patch_items']}", f"--patch-every {config['patch_every']}",
+             f"--seed {config['seed']}"]
+    return " ".join(parts)
+
+
 def write_report(out: Path, command: str = "") -> Path:
     """Analyse `out/results.json` (and features.npy) and write report.md, summary.json and
-    the figures next to them."""
+    the figures next to them. `command`: how the results were made (default: the measuring
+    command rebuilt from the run's config)."""
     results = json.loads((out / "results.json").read_text())
     features_path = out / "features.npy"
     features = np.load(features_path) if features_path.is_file() else None
@@ -191,9 +202,8 @@ def write_report(out: Path, command: str = "") -> Path:
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     figures = _figures(summary, results, out)
     config = results["config"]
-    lines = [f"# Chain-of-thought faithfulness: {config['model']}", ""]
-    if command:
-        lines += ["Made by", "", "```", command, "```", ""]
+    lines = [f"# Chain-of-thought faithfulness: {config['model']}", "",
+             "Made by", "", "```", command or measuring_command(config), "```", ""]
     lines += [f"{len(results['items'])} generated items ({config['items']} per task, seed "
               f"{config['seed']}); patching on {config['patch_items']} items per task at "
               f"{len(results['patch_layers'])} blocks.", "",
