@@ -24,6 +24,19 @@ def stop_ids(model: TextModel) -> set[int]:
     return {i for i in ids if i is not None}
 
 
+def cache_argument(model: TextModel) -> str:
+    """The KV-cache keyword of the model's forward: transformers 5 renamed `past_key_values`
+    to `cache`; accept both."""
+    return "cache" if "cache" in inspect.signature(model.net.forward).parameters else (
+        "past_key_values")
+
+
+def output_cache(output) -> object:
+    """The KV cache a forward pass returned, under either name."""
+    cache = output.get("cache")
+    return output.get("past_key_values") if cache is None else cache
+
+
 def decode(
     model: TextModel, prompt_ids: torch.Tensor, n: int, max_new: int,
     generator: torch.Generator | None,
@@ -45,9 +58,7 @@ def decode(
         so callers that also need the next-token distribution skip a forward pass.
     """
     stop = stop_ids(model)
-    # transformers 5 renamed the KV-cache argument `past_key_values` to `cache`; accept both.
-    cache_arg = "cache" if "cache" in inspect.signature(model.net.forward).parameters else (
-        "past_key_values")
+    cache_arg = cache_argument(model)
     ids = prompt_ids.to(model.device).repeat(n, 1)
     out_ids: list[list[int]] = [[] for _ in range(n)]
     done = [False] * n
@@ -70,10 +81,8 @@ def decode(
                         out_ids[i].append(token)
             if all(done):
                 break
-            cache = output.get("cache")
-            cache = output.get("past_key_values") if cache is None else cache
             output = model.net(input_ids=chosen[:, None].to(model.device),
-                               **{cache_arg: cache}, use_cache=True)
+                               **{cache_arg: output_cache(output)}, use_cache=True)
     return [model.tokenizer.decode(t, skip_special_tokens=True) for t in out_ids], first
 
 

@@ -69,7 +69,7 @@ def _layer(model: TextModel, layer: str, index: int) -> TextLayer:
     return model.layer_spec(layer)
 
 
-def _replace_first(value: Any, new: torch.Tensor) -> Any:
+def replace_first(value: Any, new: torch.Tensor) -> Any:
     """`value` with its first tensor replaced (module outputs are tensors or tuples)."""
     if isinstance(value, torch.Tensor):
         return new
@@ -80,7 +80,7 @@ def _replace_first(value: Any, new: torch.Tensor) -> Any:
     raise TypeError(f"cannot edit a {type(value).__name__}")
 
 
-def _first(value: Any) -> torch.Tensor:
+def first_tensor(value: Any) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, (tuple, list)) and value and isinstance(value[0], torch.Tensor):
@@ -99,14 +99,14 @@ def _edit_at(net: nn.Module, module_path: str, port: str, edit: Edit) -> Iterato
     if port == "input":
         def pre_hook(_module, args, kwargs):
             if args:
-                return (_replace_first(args, edit(_first(args))), kwargs)
+                return (replace_first(args, edit(first_tensor(args))), kwargs)
             key = next(iter(kwargs))
             return args, {**kwargs, key: edit(kwargs[key])}
 
         handle = module.register_forward_pre_hook(pre_hook, with_kwargs=True)
     else:
         def post_hook(_module, _args, output):
-            return _replace_first(output, edit(_first(output)))
+            return replace_first(output, edit(first_tensor(output)))
 
         handle = module.register_forward_hook(post_hook)
     try:

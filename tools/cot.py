@@ -12,18 +12,19 @@ comparison, logic, facts; new to any model) or on one item the caller writes.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy.stats import binomtest
 
-from models.reasoning import TASKS, CotItem, corrupt_step, items_for, score_answers
+from models.reasoning import TASKS, CotItem, items_for, score_answers
 from models.reasoning.patching import patch_sweep, residual_layers
 from models.reasoning.scoring import (
     answer_ids,
     chain_text,
     check_causal,
+    corrupted_steps,
     prompt_ids,
     step_spans,
     truncate_chain,
@@ -39,23 +40,18 @@ PAIRS = ("sound->control", "flawed->control", "sound->flawed", "flawed->sound")
 MAX_ITEMS = 16
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a proportion k/n (95% by default)."""
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion k/n (scipy); (0, 1) when n is 0."""
     if n == 0:
         return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    interval = binomtest(k, n).proportion_ci(method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def _subject(model: str):
-    try:
-        return check_causal(get_model(model))
-    except ToolError:
-        raise
-    except Exception as error:  # unknown names and offline hub models say so themselves
-        raise ToolError(str(error)) from None
+    # unknown names and offline hub models raise ModelsErrors that say so; call_tool turns
+    # them into error observations
+    return check_causal(get_model(model))
 
 
 def _items(model, task: str, items: int, seed: int, question: str | None,
@@ -142,7 +138,8 @@ class CotTruncation(ToolResult):
                 for f, p in zip(self.fractions, self.mean_normalised, strict=True)]
 
 
-def _area(fractions: list[float], values: list[float]) -> float:
+def curve_area(fractions: list[float], values: list[float]) -> float:
+    """The mean height of a curve over its fractions (trapezoids): 1 when flat at 1."""
     return float(np.trapezoid(values, fractions) / (fractions[-1] - fractions[0]))
 
 
@@ -185,8 +182,8 @@ def cot_truncate(
             item=item.id, question=item.question, answer=item.answer, final_choice=final,
             probabilities=[float(np.exp(v)) for v in scores.logprobs[:, index]],
             normalised=normalised, choices=choices,
-            area_probability=_area(fractions, normalised),
-            area_same_answer=_area(fractions, [float(c == final) for c in choices])))
+            area_probability=curve_area(fractions, normalised),
+            area_same_answer=curve_area(fractions, [float(c == final) for c in choices])))
     mean = [float(np.mean([c.normalised[i] for c in curves])) for i in range(len(fractions))]
     result = CotTruncation(
         model=model, task=chosen[0].task, fractions=fractions, items=curves,
@@ -284,13 +281,7 @@ def cot_corrupt(
         if mode == "paraphrase" and item.task == "custom":
             raise ToolError("mode 'paraphrase' on a custom item: write the paraphrase and use "
                             "mode 'replace' with it")
-        if mode == "mistake" and item.task != "custom" and index == item.flaw_step:
-            # the generator's own mistake for this step (it has one for every item)
-            new_steps = corrupt_step(item.sound, index, "replace",
-                                     replacement=item.flawed[index])
-        else:
-            new_steps = corrupt_step(item.sound, index, mode, replacement=replacement,
-                                     paraphrase=item.paraphrases[index])
+        new_steps = corrupted_steps(item, index, mode, replacement=replacement)
         scores = score_answers(subject, item.question,
                                [chain_text(item.sound), chain_text(new_steps)], item.candidates)
         before, after = scores.choice(0), scores.choice(1)

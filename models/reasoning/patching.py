@@ -14,29 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from models.cancellation import check_cancelled
 from models.errors import ModelsError
+from models.interventions import first_tensor, replace_first
 from models.text import TextModel
 
 
 def residual_layers(model: TextModel) -> list[str]:
     """The model's residual-stream layers (one per block), in order."""
     return [info.layer for info in model.layers() if info.kind == "residual"]
-
-
-def _tensor(value: Any) -> torch.Tensor:
-    return value if isinstance(value, torch.Tensor) else value[0]
-
-
-def _with(value: Any, new: torch.Tensor) -> Any:
-    if isinstance(value, torch.Tensor):
-        return new
-    return (new, *value[1:]) if isinstance(value, tuple) else [new, *value[1:]]
 
 
 def record_residuals(model: TextModel, ids: Sequence[int], layers: Sequence[str]
@@ -48,7 +38,7 @@ def record_residuals(model: TextModel, ids: Sequence[int], layers: Sequence[str]
         module = model.net.get_submodule(model.layer_spec(layer).point.module)
 
         def keep(_m, _a, output, layer=layer):
-            store[layer] = _tensor(output)[0].detach().clone()
+            store[layer] = first_tensor(output)[0].detach().clone()
 
         handles.append(module.register_forward_hook(keep))
     try:
@@ -67,12 +57,12 @@ def patched(model: TextModel, layer: str, source: torch.Tensor,
     module = model.net.get_submodule(model.layer_spec(layer).point.module)
 
     def hook(_m, _a, output):
-        hidden = _tensor(output).clone()
+        hidden = first_tensor(output).clone()
         for r, positions in enumerate(rows):
             if len(positions):
                 index = torch.as_tensor(list(positions), device=hidden.device)
                 hidden[r, index] = source[index].to(hidden.dtype)
-        return _with(output, hidden)
+        return replace_first(output, hidden)
 
     handle = module.register_forward_hook(hook)
     try:

@@ -10,7 +10,6 @@ the candidate with the highest score.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import torch
 
 from models.cancellation import check_cancelled
 from models.errors import ModelsError
+from models.generation import cache_argument, output_cache
 from models.text import TextModel
 
 CUE = "So the answer is"
@@ -143,6 +143,16 @@ def corrupt_step(
     return steps
 
 
+def corrupted_steps(item, step: int, mode: str, replacement: str | None = None) -> list[str]:
+    """An item's sound chain with one step corrupted (`corrupt_step`); a mistake at the
+    item's flaw step is the generator's own designed mistake (it has one for every item, where
+    `insert_mistake` may find nothing to change)."""
+    if mode == "mistake" and item.task != "custom" and step % len(item.sound) == item.flaw_step:
+        return corrupt_step(item.sound, step, "replace", replacement=item.flawed[item.flaw_step])
+    return corrupt_step(item.sound, step, mode, replacement=replacement,
+                        paraphrase=item.paraphrases[step])
+
+
 @dataclass
 class AnswerScores:
     """Candidate answers scored after each prompt.
@@ -193,12 +203,6 @@ def sequence_logprobs(model: TextModel, prompts: Sequence[list[int]],
     return out
 
 
-def _cache_argument(model: TextModel) -> str:
-    """transformers 5 renamed the KV-cache argument `past_key_values` to `cache`; accept both."""
-    return "cache" if "cache" in inspect.signature(model.net.forward).parameters else (
-        "past_key_values")
-
-
 def candidate_logprobs(model: TextModel, prompt: list[int],
                        candidates: Sequence[list[int]]) -> np.ndarray:
     """log P(candidate | prompt) for several candidates, running the prompt once.
@@ -214,8 +218,7 @@ def candidate_logprobs(model: TextModel, prompt: list[int],
         scores = np.array([float(first[c[0]]) for c in candidates])
         longest = max(len(c) for c in candidates)
         if longest > 1:
-            cache = out.get("cache")
-            cache = out.get("past_key_values") if cache is None else cache
+            cache = output_cache(out)
             cache.batch_repeat_interleave(len(candidates))
             pad = model.tokenizer.pad_token_id or 0
             ids = torch.full((len(candidates), longest - 1), pad, dtype=torch.long)
@@ -225,7 +228,7 @@ def candidate_logprobs(model: TextModel, prompt: list[int],
                 ids[r, : len(c) - 1] = torch.tensor(c[:-1])
                 mask[r, len(prompt): len(prompt) + len(c) - 1] = 1
             rest = model.net(input_ids=ids.to(device), attention_mask=mask.to(device),
-                             use_cache=True, **{_cache_argument(model): cache})
+                             use_cache=True, **{cache_argument(model): cache})
             logp = torch.log_softmax(rest.logits.double().cpu(), dim=-1)
             for r, c in enumerate(candidates):
                 scores[r] += sum(float(logp[r, j - 1, c[j]]) for j in range(1, len(c)))

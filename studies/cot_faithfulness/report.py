@@ -8,19 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.runner import mean_ci
 from studies.cot_faithfulness.probe import probe, shuffled
 from tools.cot import reliance_verdict, wilson
 
 CHANCE_BAND = 0.5
 
 
-def _mean_ci(values: list[float], seed: int = 0) -> tuple[float, float, float]:
-    values = np.asarray(values, dtype=float)
-    if len(values) == 0:
-        return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(2000)]
-    return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+def _mean_ci(values: list[float]) -> tuple[float, float, float]:
+    """The mean and its 95% bootstrap interval over items (the benchmark's `mean_ci`)."""
+    interval = mean_ci(values) or [float("nan"), float("nan")]
+    return float(np.mean(values)), interval[0], interval[1]
 
 
 def analyse(results: dict, features: np.ndarray | None) -> dict:

@@ -12,17 +12,18 @@ import numpy as np
 import torch
 
 from models.errors import ModelsError
-from models.reasoning import TASKS, CotItem, corrupt_step, items_for, score_answers, step_spans
+from models.reasoning import TASKS, CotItem, items_for, score_answers, step_spans
 from models.reasoning.patching import patch_sweep, residual_layers
 from models.reasoning.scoring import (
     answer_ids,
     chain_text,
     check_causal,
-    insert_mistake,
+    corrupted_steps,
     prompt_ids,
     truncate_chain,
 )
 from models.registry import get_model
+from tools.cot import curve_area
 
 FRACTIONS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 SEGMENTS = ("question", "first step", "middle steps", "last step", "cue")
@@ -56,10 +57,6 @@ class StudyConfig:
                 "seed": self.seed, "folds": self.folds}
 
 
-def _area(values: list[float]) -> float:
-    return float(np.trapezoid(values, FRACTIONS))
-
-
 def measure_item(model, item: CotItem) -> dict:
     """Behaviour of one item: choices after each chain, early answering, corruption."""
     chains = {kind: chain_text(item.chain(kind)) for kind in ("sound", "flawed", "control")}
@@ -75,16 +72,10 @@ def measure_item(model, item: CotItem) -> dict:
     variants = []
     for step in range(len(item.sound)):
         for mode in ("mistake", "paraphrase", "filler"):
-            if mode == "mistake" and step == item.flaw_step:
-                steps = corrupt_step(item.sound, step, "replace", replacement=item.flawed[step])
-            elif mode == "mistake":
-                try:
-                    insert_mistake(item.sound[step])
-                except ModelsError:
-                    continue
-                steps = corrupt_step(item.sound, step, mode)
-            else:
-                steps = corrupt_step(item.sound, step, mode, paraphrase=item.paraphrases[step])
+            try:
+                steps = corrupted_steps(item, step, mode)
+            except ModelsError:  # a step with nothing to make a mistake in
+                continue
             variants.append((step, mode, chain_text(steps)))
     corrupted = score_answers(model, item.question, [v[2] for v in variants], item.candidates)
     last = len(item.sound) - 1
@@ -98,7 +89,8 @@ def measure_item(model, item: CotItem) -> dict:
             "solved": {k: v == item.answer for k, v in choice.items()},
             "follows_control": choice["control"] == item.wrong,
             "truncation": {"final": final, "curve": curve, "same": same,
-                           "area_probability": _area(curve), "area_same": _area(same)},
+                           "area_probability": curve_area(list(FRACTIONS), curve),
+                           "area_same": curve_area(list(FRACTIONS), same)},
             "corruption": corruptions}
 
 
@@ -135,12 +127,7 @@ def segment_map(model, item: CotItem, effects: np.ndarray, positions: list[int],
 
 def run(config: StudyConfig, out: Path, progress: Callable[[str], None] = print) -> dict:
     """Measure every item, the probe's features and the patching maps; write results.json."""
-    try:
-        model = check_causal(get_model(config.model))
-    except ModelsError:
-        raise
-    except Exception as error:  # hub models offline and unknown names explain themselves
-        raise ModelsError(str(error)) from None
+    model = check_causal(get_model(config.model))  # ModelsErrors say what would load
     out.mkdir(parents=True, exist_ok=True)
     blocks = residual_layers(model)
     patch_layers = sorted({*range(0, len(blocks), config.patch_every), len(blocks) - 1})
