@@ -38,6 +38,8 @@ from tools.vision_evidence import classifier_classes
 #: Words that open the excluded part of a description.
 EXCEPTION = re.compile(r"\b(?:unless|except(?: when| for| if)?|but not|other than|without|"
                        r"apart from|not when)\b", re.IGNORECASE)
+#: Most candidate descriptions one call ranks.
+MAX_DESCRIPTIONS = 24
 #: Tokens either side of the firing token that make a text's window.
 WINDOW = 6
 
@@ -54,6 +56,7 @@ class DescriptionFit(ToolResult):
     unit: str
     corpus: str
     read_as: str  # how stimuli were read ("firing windows", "labels, captions and classes")
+    natural: bool = False  # the exemplar split is natural data (not procedural stimuli)
     top: int
     random: int
     fits: list[Fit]  # best first
@@ -179,11 +182,11 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
 
     Args:
         unit: the unit address '<model>:<layer>:<index>'.
-        descriptions: 1 to 12 candidate descriptions in plain words.
+        descriptions: 1 to 24 candidate descriptions in plain words.
         k: how many top exemplars to read (the random sample is the cache's).
     """
-    if not descriptions or len(descriptions) > 12:
-        raise ToolError("descriptions: give 1 to 12 candidate descriptions")
+    if not descriptions or len(descriptions) > MAX_DESCRIPTIONS:
+        raise ToolError(f"descriptions: give 1 to {MAX_DESCRIPTIONS} candidate descriptions")
     if any(not isinstance(d, str) or not d.strip() or len(d) > 400 for d in descriptions):
         raise ToolError("descriptions: each must be a non-empty string of at most 400 "
                         "characters")
@@ -209,6 +212,7 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
                         auc=round(auc(score[:len(top_rows)], score[len(top_rows):]), 4)))
     fits.sort(key=lambda f: -(f.spearman + f.auc))
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
+                            natural=str(cache.corpus.name).startswith(("natural", "hub-")),
                             top=len(top_rows), random=len(sample_rows), fits=fits)
     lines = [result.headline()] + [f"  {f.spearman:+.2f} / AUC {f.auc:.2f}: {f.description}"
                                    for f in fits]

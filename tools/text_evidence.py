@@ -57,6 +57,7 @@ class TokenEvidence(ToolResult):
     endings: list[Lift]
     features: list[Lift]
     categories: list[Category] = []
+    sources: list[Lift] = []  # kinds of text (the corpus's sources) among the top texts
     contexts: list[FiringContext]
     by_position: dict[str, float]
     by_frequency: dict[str, float]
@@ -192,6 +193,25 @@ def _top_and_sample(ctx: ToolContext, unit: str, k: int) -> tuple[Any, Any, list
     return address, cache.corpus.key, top, sample
 
 
+def source_lifts(cache: Any, index: int, k: int) -> list[Lift]:
+    """Which kinds of text (the sources of a natural corpus, the prefix of each passage id)
+    are over-represented among the unit's top k texts against the cache's random sample;
+    empty for corpora whose ids name no source."""
+    ids = getattr(cache.corpus, "ids", None) or []
+
+    def kind(row: int) -> str:
+        ident = str(ids[int(row)]) if int(row) < len(ids) else ""
+        return ident.split(":", 1)[0] if ":" in ident else ""
+
+    top = Counter(kind(r) for r in list(cache.top_indices[index][:k]))
+    base = Counter(kind(r) for r in list(cache.sample_indices))
+    top.pop("", None)
+    base.pop("", None)
+    if not top:
+        return []
+    return _lifts(top, sum(top.values()), base, sum(base.values()), minimum=2, limit=4)
+
+
 def sample_activations(address: Any, corpus_key: str, sample: list[str]) -> Any:
     """The unit on its exemplar cache's random sample, recorded once for the whole layer."""
     return shared_activations(address, sample, f"exemplar-sample:{corpus_key}")
@@ -248,12 +268,17 @@ def token_evidence(ctx: ToolContext, unit: str,
         features=_lifts(features, total, base_features, base_total, minimum=3, limit=6),
         categories=categories([_word(acts.tokens[i], j) for i, j, _ in firing],
                               [w for t in sample for w in re.findall(r"[A-Za-z]+", t)]),
+        sources=source_lifts(layer_exemplars(address.model, address.layer, ctx.corpus),
+                             address.index, k),
         contexts=contexts, by_position=_by_position(base), by_frequency=_by_frequency(
             base, base_tokens))
     lines = [result.headline()] + [f"  {c.value:.3g}: {c.window}" for c in contexts[:6]]
     if result.endings:
         lines.append("word endings: " + ", ".join(f"-{e.item} ({e.share:.0%} vs "
                                                   f"{e.base_share:.1%})" for e in result.endings))
+    if result.sources:
+        lines.append("kinds of text: " + ", ".join(f"{r.item} ({r.share:.0%} of top texts vs "
+                                                   f"{r.base_share:.0%})" for r in result.sources))
     if result.features:
         lines.append("features: " + ", ".join(f"{f.item} ({f.share:.0%} vs {f.base_share:.0%})"
                                               for f in result.features))

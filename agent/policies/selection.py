@@ -31,6 +31,18 @@ FEATURE_PHRASES = {
     "inside a word": "pieces inside longer words (sub-word tokens)",
     "long word (9+ letters)": "long words",
 }
+#: Kinds of text (the natural corpus's sources, see models.natural.sources) in plain words.
+TEXT_KINDS = {
+    "wordnet": "dictionary definitions of words",
+    "gcide": "dictionary entries and definitions",
+    "devil": "satirical, cynical definitions of words",
+    "fortunes": "short quotations, jokes and witty sayings",
+    "fortunes-de": "text in German",
+    "fortunes-es": "text in Spanish",
+    "python": "Python source code",
+    "sotu": "political speeches about the nation, government and Congress",
+    "moby-dick": "nineteenth-century novel prose about whaling, ships and the sea",
+}
 
 
 @dataclass
@@ -112,7 +124,16 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
                                    f"{f['share']:.0%} of firing positions vs "
                                    f"{f['base_share']:.0%} at random", _strength(f)))
             break
+    for r in evidence.get("sources", [])[:1]:
+        if r["share"] >= 0.4 and r["lift"] >= 1.8 and r["item"] in TEXT_KINDS:
+            found.append(_kind_candidate(r))
     return _ranked(found)
+
+
+def _kind_candidate(r: dict[str, Any]) -> Candidate:
+    return Candidate(f"O-kind-{r['item']}", TEXT_KINDS[r["item"]], r["item"], "evidence",
+                     f"{r['share']:.0%} of the top texts are {r['item']} texts vs "
+                     f"{r['base_share']:.0%} at random", _strength(r))
 
 
 def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
@@ -156,6 +177,104 @@ def _ranked(found: list[Candidate], limit: int = 6) -> list[Candidate]:
     return out[:limit]
 
 
+#: Lift an item needs to enter the broad pool (weaker than the one-shot's thresholds: the
+#: exemplar split, not the evidence's strength, decides between them).
+POOL_LIFT = 1.2
+#: Most candidates the broad pool offers to `rank_descriptions`.
+POOL_LIMIT = 24
+
+
+def _or_list(items: list[str], article: str = "") -> str:
+    items = [f"{article}{i}" for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _lifted(rows: list[dict[str, Any]], n: int, lift: float = POOL_LIFT) -> list[dict[str, Any]]:
+    return [r for r in rows if r["lift"] > lift][:n]
+
+
+def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
+    """Every description in open words the evidence supports, for ranking on the exemplar
+    split: the one-shot's candidates first, then weaker single items and "A, B or C" listings
+    of the items over-represented among the top exemplars (a unit that fires on several
+    things is described by all of them). Dropped later if they fit the exemplar split worse."""
+    found = text_candidates(evidence) if modality == "text" else image_candidates(evidence)
+    extra: list[Candidate] = []
+
+    def add(cid: str, text: str, label: str, rows: list[dict[str, Any]], why: str) -> None:
+        extra.append(Candidate(cid, text, label, "evidence", why,
+                               sum(_strength(r) for r in rows)))
+
+    def listings(rows: list[dict[str, Any]], kind: str, phrase: str, article: str = "") -> None:
+        for r in rows:
+            add(f"O-{kind}-{r['item']}", phrase + article + r["item"], r["item"], [r],
+                f"{r['share']:.0%} of top exemplars vs {r['base_share']:.1%} at random")
+        for size in range(2, len(rows) + 1):
+            chosen = rows[:size]
+            add(f"O-{kind}s-{size}", phrase + _or_list([r["item"] for r in chosen], article),
+                ", ".join(r["item"] for r in chosen), chosen,
+                "each over-represented among the top exemplars: " + ", ".join(
+                    f"{r['item']} {r['share']:.0%} vs {r['base_share']:.1%}" for r in chosen))
+
+    if modality == "vision":
+        labels = _lifted(evidence.get("labels", []), 4)
+        classes = _lifted(evidence.get("classes", []), 3)
+        listings(labels, "label", "images of ")
+        listings(classes[:2], "class", "things that look like ", "a ")
+        listings(_lifted(evidence.get("words", []), 4), "word", "images showing ")
+        for r in [r for r in evidence.get("colours", []) if r["share"] >= 0.25][:2]:
+            add(f"O-colour-{r['item']}", f"{r['item']} regions", r["item"], [r],
+                f"{r['share']:.0%} of the driving regions vs {r['base_share']:.0%} at random")
+        if labels and classes:
+            add("O-label-class", f"images of {labels[0]['item']}, or things that look like a "
+                f"{classes[0]['item']}", f"{labels[0]['item']} / {classes[0]['item']}",
+                [labels[0], classes[0]], "the strongest label and classifier class together")
+    else:
+        tokens = [t for t in evidence.get("tokens", []) if t["lift"] >= 3]
+        for size in (1, 2, 5, 8):
+            if len(tokens) >= size:
+                add(f"O-tokens-{size}", f"the tokens {_listing([t['item'] for t in tokens[:size]])}",
+                    "tokens " + ", ".join(t["item"] for t in tokens[:size]), tokens[:size],
+                    f"these tokens are {sum(t['share'] for t in tokens[:size]):.0%} of the "
+                    "firing positions")
+        for c in [c for c in evidence.get("categories", []) if c["lift"] >= 2][:3]:
+            name = c["name"] if c["definition"].startswith("WordNet's class") else _plural(
+                c["name"])
+            add(f"O-category-{c['name']}", f"words for {name}, such as "
+                f"{', '.join(c['members'][:3])}", c["name"], [c],
+                f"{c['share']:.0%} of the firing words are {c['name']} words in WordNet")
+        for g in [g for g in evidence.get("ngrams", []) if g["lift"] >= 3
+                  and any(w.isalpha() for w in g["item"].split())][:2]:
+            add(f"O-phrase-{g['item']}", f"the last word of the phrase '{g['item']}'",
+                g["item"], [g], f"{g['share']:.0%} of firing positions end this phrase")
+        for e in [e for e in evidence.get("endings", []) if e["share"] >= 0.15][:2]:
+            add(f"O-ending-{e['item']}", f"words ending in '-{e['item']}'", f"-{e['item']}",
+                [e], f"{e['share']:.0%} of firing words end so")
+        for f in evidence.get("features", []):
+            if FEATURE_PHRASES.get(f["item"]) and f["share"] >= 0.3 and f["lift"] >= 1.5:
+                add(f"O-feature-{f['item']}", FEATURE_PHRASES[f["item"]], f["item"], [f],
+                    f"{f['share']:.0%} of firing positions vs {f['base_share']:.0%} at random")
+        kinds = [r for r in evidence.get("sources", []) if r["lift"] >= 1.5
+                 and r["item"] in TEXT_KINDS][:2]
+        extra += [_kind_candidate(r) for r in kinds]
+        if len(kinds) == 2:
+            add("O-kinds-2", f"{TEXT_KINDS[kinds[0]['item']]} or "
+                f"{TEXT_KINDS[kinds[1]['item']]}", " / ".join(r["item"] for r in kinds), kinds,
+                "both kinds of text are over-represented among the top texts")
+        if kinds and tokens:
+            add("O-kind-tokens", f"{TEXT_KINDS[kinds[0]['item']]}, especially the tokens "
+                f"{_listing([t['item'] for t in tokens[:3]])}",
+                f"{kinds[0]['item']} + tokens", [kinds[0]] + tokens[:3],
+                "the kind of text it fires in and the tokens it fires on")
+    seen, ids, out = set(), set(), []
+    for c in found + extra:
+        if c.description not in seen and c.id not in ids:
+            seen.add(c.description)
+            ids.add(c.id)
+            out.append(c)
+    return out[:POOL_LIMIT]
+
+
 def replication(concept: str, screens: list[dict[str, Any]], designs: list[dict[str, Any]],
                 enrichment: list[dict[str, Any]]) -> tuple[str, str]:
     """(status, why) of a vocabulary concept from every screen, design and exemplar statistic
@@ -186,10 +305,12 @@ def replication(concept: str, screens: list[dict[str, Any]], designs: list[dict[
                               if aucs else "never screened")
 
 
-def choose(candidates: list[Candidate]) -> Candidate | None:
+def choose(candidates: list[Candidate], natural: bool = False) -> Candidate | None:
     """The candidate to conclude with: the best fit on the exemplar split among those not
-    contradicted (vocabulary ones must have replicated); a replicated vocabulary verdict keeps
-    the answer unless an open one fits clearly better. Without fits, the replicated vocabulary
+    contradicted (vocabulary ones must have replicated). On procedural exemplars a replicated
+    vocabulary verdict keeps the answer unless an open one fits clearly better; on natural
+    exemplars (`natural`) the verdict, measured on generated stimuli, gets no head start: the
+    question is what the unit does on real data. Without fits, the replicated vocabulary
     verdict, else the strongest open candidate."""
     eligible = [c for c in candidates if c.status not in ("contradicted", "not replicated")]
     if not eligible:
@@ -199,7 +320,8 @@ def choose(candidates: list[Candidate]) -> Candidate | None:
     if not fitted:
         return causal[0] if causal else max(eligible, key=lambda c: c.strength)
     best = max(fitted, key=lambda c: c.fit)
-    margin = CAUSAL_MARGIN + CAUSAL_WEIGHT * (causal[0].confidence if causal else 0.0)
+    margin = 0.0 if natural else (
+        CAUSAL_MARGIN + CAUSAL_WEIGHT * (causal[0].confidence if causal else 0.0))
     if causal and causal[0].fit is not None and causal[0].fit >= best.fit - margin:
         return causal[0]
     return best

@@ -27,10 +27,9 @@ from agent.policies.selection import (
     choose,
     confidence,
     designs,
-    image_candidates,
+    open_pool,
     replication,
     screens,
-    text_candidates,
 )
 from agent.policies.systematic_designs import (
     describe,
@@ -50,7 +49,7 @@ from agent.policies.systematic_report import (
 from agent.state import AgentState, Hypothesis
 from tools.bias import BackgroundBias
 from tools.cot import CotCorruption, CotTruncation
-from tools.description_fit import DescriptionFit
+from tools.description_fit import MAX_DESCRIPTIONS, DescriptionFit
 from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
 from tools.text_evidence import TokenEvidence
 from tools.vision_evidence import ImageEvidence
@@ -268,10 +267,13 @@ class SystematicPolicy(Policy):
                 return []
             # a vocabulary verdict is also read by its short label: the reader's embedder
             # should not prefer a candidate for its wording alone
-            texts = [c.description for c in live] + [
-                c.label.replace("&", "and") for c in live if c.source == "vocabulary"]
+            vocabulary = [c for c in live if c.source == "vocabulary"]
+            texts = [c.description for c in vocabulary] + [
+                c.label.replace("&", "and") for c in vocabulary] + [
+                c.description for c in live if c.source != "vocabulary"]
             return [ToolCall("rank_descriptions",
-                             {"unit": unit, "descriptions": list(dict.fromkeys(texts))[:12]},
+                             {"unit": unit,
+                              "descriptions": list(dict.fromkeys(texts))[:MAX_DESCRIPTIONS]},
                              "which candidate description predicts the unit best on the "
                              "exemplar split", [c.id for c in live])]
         return []
@@ -300,9 +302,7 @@ class SystematicPolicy(Policy):
                                     "rows": [r.model_dump() for r in result.concepts],
                                     "top_values": result.top_values}
             elif isinstance(result, TokenEvidence | ImageEvidence):
-                data = result.to_json()
-                ps["open"] = (text_candidates(data) if isinstance(result, TokenEvidence)
-                              else image_candidates(data))
+                ps["open"] = open_pool(result.to_json(), state["modality"])
                 ps["open_id"] = exp["id"]
             elif isinstance(result, DescriptionFit):
                 fits = {f.description: f.spearman + f.auc for f in result.fits}
@@ -313,6 +313,7 @@ class SystematicPolicy(Policy):
                     found = [f for f in options if f is not None]
                     c.fit = max(found) if found else c.fit
                 ps["fits_id"] = exp["id"]
+                ps["fits_natural"] = result.natural
             elif isinstance(result, ConceptScreen):
                 rows = [r.model_dump() for r in result.concepts]
                 if (exp.get("arguments") or {}).get("seed") == REPLICATION_SEED:
@@ -371,7 +372,7 @@ class SystematicPolicy(Policy):
         """Statuses once the candidates are ranked: the chosen one supported, the rest not;
         earlier vocabulary hypotheses stay supported only if the answer is theirs."""
         ps["stage"] = "selected"
-        chosen = choose(ps.get("pool", []))
+        chosen = choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")))
         ps["chosen"] = chosen
         updates = []
         if chosen is None or chosen.source != "vocabulary":

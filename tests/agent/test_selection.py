@@ -6,6 +6,7 @@ from agent.policies.selection import (
     choose,
     confidence,
     image_candidates,
+    open_pool,
     replication,
     text_candidates,
 )
@@ -55,6 +56,8 @@ def test_choose_keeps_a_causal_verdict_unless_an_open_one_fits_clearly_better():
                      confidence=0.2)
     better = Candidate("O2", "the tokens 'each' and 'with'", "tokens", "evidence", "", fit=0.6)
     assert choose([weak, better]) is better
+    # on natural exemplars the generated-stimulus verdict gets no head start
+    assert choose([vocab, close], natural=True) is close
     dropped = Candidate("V", "yellow", "yellow", "vocabulary", "", status="not replicated",
                         fit=2.0)
     assert choose([dropped, better]) is better  # a dropped verdict is never the answer
@@ -81,3 +84,37 @@ def test_candidates_from_evidence_use_its_own_words():
         "classes": [], "words": [],
         "colours": [{"item": "orange", "share": 0.8, "base_share": 0.1, "lift": 5.0}]})
     assert {c.description for c in vision} == {"images of goldfish", "orange regions"}
+
+
+def lift(item, share, lift, base=0.01):
+    return {"item": item, "share": share, "base_share": base, "lift": lift}
+
+
+def test_the_open_pool_keeps_the_one_shot_candidates_and_adds_listings():
+    evidence = {"labels": [lift("goldfish", 0.5, 9.0), lift("coral", 0.125, 4.0),
+                           lift("shell", 0.125, 1.1)],
+                "classes": [lift("goldfish", 0.3, 6.0)], "words": [], "colours": []}
+    pool = open_pool(evidence, "vision")
+    texts = [c.description for c in pool]
+    # the one-shot's own candidates come first, unchanged
+    assert texts[:2] == [c.description for c in image_candidates(evidence)]
+    # a weak label enters alone and in a listing; one below the lift threshold does not
+    assert "images of coral" in texts and "images of goldfish or coral" in texts
+    assert not any("shell" in t for t in texts)
+    assert "images of goldfish, or things that look like a goldfish" in texts
+    assert len({c.id for c in pool}) == len(pool) == len(set(texts))
+    assert all(c.source == "evidence" and c.why for c in pool)
+
+
+def test_the_text_pool_names_the_kind_of_text_it_fires_in():
+    evidence = {"tokens": [lift("def", 0.3, 40.0), lift("self", 0.2, 30.0),
+                           lift("return", 0.1, 20.0)],
+                "categories": [], "ngrams": [], "endings": [], "features": [],
+                "sources": [lift("python", 0.7, 6.0, 0.1), lift("gcide", 0.2, 1.6, 0.12)]}
+    texts = [c.description for c in open_pool(evidence, "text")]
+    # strong enough for the one-shot too
+    assert "Python source code" in [c.description for c in text_candidates(evidence)]
+    assert "Python source code or dictionary entries and definitions" in texts
+    assert "Python source code, especially the tokens 'def', 'self' and 'return'" in texts
+    assert "the tokens 'def', 'self' and 'return'" in texts
+    assert len(texts) <= 24

@@ -39,6 +39,7 @@ def test_token_evidence_names_the_family_words_of_a_family_unit(ctx):
     assert obs.data["categories"][0]["name"] == "relative", obs.data["categories"]
     assert obs.data["categories"][0]["share"] > 0.8
     assert "⟦" in obs.data["contexts"][0]["window"] and " " in obs.data["contexts"][0]["window"]
+    assert obs.data["sources"] == []  # template sentences name no kind of text
     headline = parse_result("token_evidence", "text", obs.data).headline()
     assert any(token in headline for token in tokens[:3]), headline
 
@@ -103,10 +104,30 @@ def test_rank_descriptions_prefers_the_right_words_and_punishes_negation(ctx):
     assert fits["round disc shapes of any colour"]["auc"] > 0.65
     assert fits["anything except circles"]["auc"] < 0.5
     assert circle.data["read_as"].startswith("labels")
+    assert circle.data["natural"] is False  # synthetic units read procedural exemplars
 
 
 def test_rank_descriptions_rejects_bad_lists(ctx):
-    for bad in ([], [""], ["x"] * 13):
+    for bad in ([], [""], ["x"] * 25):
         obs = call_tool("rank_descriptions", "text",
                         {"unit": unit_with("synthetic-text", "family"), "descriptions": bad}, ctx)
         assert not obs.ok and "descriptions" in obs.error
+
+
+class FakeCache:
+    """A stand-in exemplar cache (mechanics only): passage ids name their source."""
+
+    class corpus:  # noqa: N801
+        ids = [f"python:m{i}" for i in range(10)] + [f"gcide:w{i}" for i in range(30)]
+
+    top_indices = [[0, 1, 2, 3, 10]]
+    sample_indices = list(range(5, 40))
+
+
+def test_kinds_of_text_are_lifted_against_the_random_sample():
+    from tools.text_evidence import source_lifts
+
+    rows = {r.item: r for r in source_lifts(FakeCache, 0, 5)}
+    assert rows["python"].share == 0.8 and rows["python"].base_share == round(5 / 35, 5)
+    assert rows["python"].lift > 4
+    assert "gcide" not in rows  # 1 of 5 top texts: under its base rate, and under the minimum
