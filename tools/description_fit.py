@@ -9,8 +9,10 @@ sees in it. A description's predicted activation of a stimulus is the sentence-e
 similarity (MiniLM) of the text to the description's claim, minus its similarity to the part
 after "unless", "except", "but not" or "without"; for texts, plus one when the token the unit
 fires on is a word the claim names explicitly (quoted, or listed in parentheses or after "such
-as"), since a sentence embedder hardly sees single function words. The fit is the rank correlation of predicted
-and real activations, and the AUC of telling top stimuli from random ones.
+as"), since a sentence embedder hardly sees single function words. A text is read a second
+time whole, since a description should also say which texts fire. The fit is the rank
+correlation of predicted and real activations and the AUC of telling top stimuli from random
+ones, averaged over the readings.
 
 This reader is the agent's own: the benchmark scores descriptions with its own reader and
 judge, on a held-out split this tool never sees.
@@ -48,6 +50,17 @@ class Fit(BaseModel):
     description: str
     spearman: float  # rank correlation of predicted and real activation, top + random
     auc: float  # top exemplars vs random ones, by the predicted activation
+    # texts only: the same two read from the whole text (which texts fire), not the window
+    text_spearman: float | None = None
+    text_auc: float | None = None
+
+    @property
+    def score(self) -> float:
+        """What candidates are ranked by: rank correlation + AUC, averaged over the readings
+        made (one for images, two for texts), so one scale serves both."""
+        if self.text_spearman is None or self.text_auc is None:
+            return self.spearman + self.auc
+        return (self.spearman + self.auc + self.text_spearman + self.text_auc) / 2
 
 
 class DescriptionFit(ToolResult):
@@ -69,7 +82,10 @@ class DescriptionFit(ToolResult):
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"description": f.description, "rank correlation": round(f.spearman, 3),
-                 "AUC top vs random": round(f.auc, 3)} for f in self.fits]
+                 "AUC top vs random": round(f.auc, 3)} | (
+                {"whole texts: rank correlation": round(f.text_spearman, 3),
+                 "whole texts: AUC": round(f.text_auc or 0.0, 3)}
+                if f.text_spearman is not None else {}) for f in self.fits]
 
 
 def split_claim(description: str) -> tuple[str, str]:
@@ -204,19 +220,35 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     real = np.concatenate([np.asarray(cache.top_values[address.index][:len(top_rows)]),
                            _sample_values(cache, address.index, sample_rows)])
     scores = predicted(list(descriptions), texts, centers)
+    # texts are read twice: the window where the unit fires (which token) and the whole text
+    # (which texts); a description should predict both
+    whole = (predicted(list(descriptions), [str(t) for t in cache.corpus.items(rows)])
+             if model.modality == "text" else None)
+    n_top = len(top_rows)
     fits = []
-    for description, score in zip(descriptions, scores, strict=True):
-        rho = spearmanr(score, real).statistic if np.ptp(real) > 0 else 0.0
-        fits.append(Fit(description=description,
-                        spearman=round(float(np.nan_to_num(rho)), 4),
-                        auc=round(auc(score[:len(top_rows)], score[len(top_rows):]), 4)))
-    fits.sort(key=lambda f: -(f.spearman + f.auc))
+    for i, (description, score) in enumerate(zip(descriptions, scores, strict=True)):
+        rho, a = _fit(score, real, n_top)
+        extra = {}
+        if whole is not None:
+            text_rho, text_a = _fit(whole[i], real, n_top)
+            extra = {"text_spearman": text_rho, "text_auc": text_a}
+        fits.append(Fit(description=description, spearman=rho, auc=a, **extra))
+    fits.sort(key=lambda f: -f.score)
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
                             natural=str(cache.corpus.name).startswith(("natural", "hub-")),
                             top=len(top_rows), random=len(sample_rows), fits=fits)
-    lines = [result.headline()] + [f"  {f.spearman:+.2f} / AUC {f.auc:.2f}: {f.description}"
-                                   for f in fits]
+    lines = [result.headline()] + [
+        f"  {f.spearman:+.2f} / AUC {f.auc:.2f}"
+        + (f" (whole texts {f.text_spearman:+.2f} / AUC {f.text_auc:.2f})"
+           if f.text_spearman is not None and f.text_auc is not None else "")
+        + f": {f.description}" for f in fits]
     return Observation("rank_descriptions", "\n".join(lines), result=result)
+
+
+def _fit(score: np.ndarray, real: np.ndarray, n_top: int) -> tuple[float, float]:
+    """(rank correlation with the real activations, AUC of top vs random stimuli)."""
+    rho = spearmanr(score, real).statistic if np.ptp(real) > 0 and np.ptp(score) > 0 else 0.0
+    return round(float(np.nan_to_num(rho)), 4), round(auc(score[:n_top], score[n_top:]), 4)
 
 
 def _sample_values(cache: Any, index: int, rows: list[int]) -> np.ndarray:

@@ -77,7 +77,7 @@ class OneShotPolicy(Policy):
             elif isinstance(result, ImageEvidence):
                 ps["candidates"] = image_candidates(result.to_json())
             elif isinstance(result, DescriptionFit):
-                fits = {f.description: f.spearman + f.auc for f in result.fits}
+                fits = {f.description: f.score for f in result.fits}
                 for c in ps.get("candidates", []):
                     c.fit = fits.get(c.description)
                 ps["fits"] = exp["id"]

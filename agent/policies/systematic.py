@@ -305,7 +305,7 @@ class SystematicPolicy(Policy):
                 ps["open"] = open_pool(result.to_json(), state["modality"])
                 ps["open_id"] = exp["id"]
             elif isinstance(result, DescriptionFit):
-                fits = {f.description: f.spearman + f.auc for f in result.fits}
+                fits = {f.description: f.score for f in result.fits}
                 for c in ps.get("pool", []):
                     options = [fits.get(c.description)] + (
                         [fits.get(c.label.replace("&", "and"))] if c.source == "vocabulary"

@@ -131,3 +131,14 @@ def test_kinds_of_text_are_lifted_against_the_random_sample():
     assert rows["python"].share == 0.8 and rows["python"].base_share == round(5 / 35, 5)
     assert rows["python"].lift > 4
     assert "gcide" not in rows  # 1 of 5 top texts: under its base rate, and under the minimum
+
+
+def test_a_text_unit_is_ranked_on_its_firing_windows_and_its_whole_texts(ctx):
+    obs = call(ctx, "rank_descriptions", "text", unit=unit_with("synthetic-text", "family"),
+               descriptions=["words for relatives, such as aunt and uncle", "animals"])
+    best, other = obs.data["fits"]
+    assert best["description"].startswith("words for relatives")
+    assert best["text_auc"] > other["text_auc"] and best["text_spearman"] is not None
+    fit = parse_result("rank_descriptions", "text", obs.data).fits[0]
+    assert abs(fit.score - (fit.spearman + fit.auc + fit.text_spearman + fit.text_auc) / 2) < 1e-9
+    assert "whole texts" in obs.summary
