@@ -9,7 +9,8 @@ sees in it. A description's predicted activation of a stimulus is the sentence-e
 similarity (MiniLM) of the text to the description's claim, minus its similarity to the part
 after "unless", "except", "but not" or "without"; for texts, plus one when the token the unit
 fires on is a word the claim names explicitly (quoted, or listed in parentheses or after "such
-as"), since a sentence embedder hardly sees single function words. A text is read a second
+as") or has a surface feature it names ("long words", "capitalised words"), since a sentence
+embedder hardly sees single function words, length or capitals. A text is read a second
 time whole, since a description should also say which texts fire. The fit is the rank
 correlation of predicted and real activations and the AUC of telling top stimuli from random
 ones, averaged over the readings.
@@ -34,7 +35,7 @@ from tools.observation import Observation
 from tools.registry import tool
 from tools.results import ToolResult
 from tools.text_common import join_tokens
-from tools.text_evidence import sample_activations
+from tools.text_evidence import FEATURE_PHRASES, sample_activations, surface_features
 from tools.vision_evidence import classifier_classes
 
 #: Words that open the excluded part of a description.
@@ -53,14 +54,22 @@ class Fit(BaseModel):
     # texts only: the same two read from the whole text (which texts fire), not the window
     text_spearman: float | None = None
     text_auc: float | None = None
+    # with `fresh`: the same, on the next top exemplars (which the evidence tools did not
+    # read), averaged over the readings
+    fresh_spearman: float | None = None
+    fresh_auc: float | None = None
 
     @property
     def score(self) -> float:
         """What candidates are ranked by: rank correlation + AUC, averaged over the readings
-        made (one for images, two for texts), so one scale serves both."""
-        if self.text_spearman is None or self.text_auc is None:
-            return self.spearman + self.auc
-        return (self.spearman + self.auc + self.text_spearman + self.text_auc) / 2
+        made (one for images, two for texts), so one scale serves both; with fresh exemplars,
+        the mean of the fit on the top exemplars and on the fresh ones."""
+        first = self.spearman + self.auc
+        if self.text_spearman is not None and self.text_auc is not None:
+            first = (first + self.text_spearman + self.text_auc) / 2
+        if self.fresh_spearman is None or self.fresh_auc is None:
+            return first
+        return (first + self.fresh_spearman + self.fresh_auc) / 2
 
 
 class DescriptionFit(ToolResult):
@@ -85,7 +94,10 @@ class DescriptionFit(ToolResult):
                  "AUC top vs random": round(f.auc, 3)} | (
                 {"whole texts: rank correlation": round(f.text_spearman, 3),
                  "whole texts: AUC": round(f.text_auc or 0.0, 3)}
-                if f.text_spearman is not None else {}) for f in self.fits]
+                if f.text_spearman is not None else {}) | (
+                {"fresh exemplars: rank correlation": round(f.fresh_spearman, 3),
+                 "fresh exemplars: AUC": round(f.fresh_auc or 0.0, 3)}
+                if f.fresh_spearman is not None else {}) for f in self.fits]
 
 
 def split_claim(description: str) -> tuple[str, str]:
@@ -107,11 +119,22 @@ def named_words(claim: str) -> set[str]:
     return {w.strip().strip(".").lower() for w in words if w.strip()}
 
 
+def named_features(claim: str) -> set[str]:
+    """Surface features of the firing token a claim names, by their evidence phrases
+    (`tools.text_evidence.FEATURE_PHRASES`: "long words", "capitalised words ...")."""
+    lowered = claim.lower()
+    return {item for item, phrase in FEATURE_PHRASES.items()
+            if phrase.lower() in lowered or item in lowered}
+
+
 def predicted(descriptions: list[str], texts: list[str],
-              centers: list[str] | None = None) -> np.ndarray:
+              centers: list[str] | None = None,
+              features: list[set[str]] | None = None) -> np.ndarray:
     """`[descriptions, texts]` predicted activations: similarity to the claim minus similarity
     to the excluded part, plus one where the text's firing token (`centers`) is a word the
-    claim names (minus one where the excluded part names it)."""
+    claim names or has a surface feature (`features`) the claim names (minus one where the
+    excluded part names it), since a sentence embedder sees neither single words nor length
+    or capitals."""
     from models.embedding import get_embedder
 
     embedder = get_embedder()
@@ -127,6 +150,11 @@ def predicted(descriptions: list[str], texts: list[str],
             named, barred = named_words(claim), named_words(excluded) if excluded else set()
             tokens = [c.strip().lower() for c in centers]
             score = score + np.array([float(t in named) - float(t in barred) for t in tokens])
+        if features is not None:
+            wanted = named_features(claim)
+            unwanted = named_features(excluded) if excluded else set()
+            score = score + np.array([float(bool(wanted & f)) - float(bool(unwanted & f))
+                                      for f in features])
         scores.append(score)
     return np.stack(scores)
 
@@ -141,20 +169,22 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def _text_stimuli(address: Any, cache: Any, top_rows: list[int], sample_rows: list[int]
-                  ) -> tuple[list[str], list[str]]:
-    """(the window around each text's firing token, that token), top rows then sample rows."""
+                  ) -> tuple[list[str], list[str], list[set[str]]]:
+    """(the window around each text's firing token, that token, its surface features), top
+    rows then sample rows."""
     top = activations(str(address), [str(t) for t in cache.corpus.items(top_rows)])
     sample_texts = [str(t) for t in cache.corpus.items([int(i) for i in cache.sample_indices])]
     sample = sample_activations(address, cache.corpus.key, sample_texts)
     where = {int(r): i for i, r in enumerate(cache.sample_indices)}
     tokens_list = top.tokens + [sample.tokens[where[r]] for r in sample_rows]
     maps = top.maps + [sample.maps[where[r]] for r in sample_rows]
-    windows, centers = [], []
+    windows, centers, features = [], [], []
     for tokens, values in zip(tokens_list, maps, strict=True):
         j = int(np.argmax(values)) if len(values) else 0
         windows.append(join_tokens(tokens[max(0, j - WINDOW):j + 3]).strip() or "(empty)")
         centers.append(tokens[j] if tokens else "")
-    return windows, centers
+        features.append(set(surface_features(tokens, j)) if tokens else set())
+    return windows, centers, features
 
 
 def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> str:
@@ -190,7 +220,8 @@ def _image_stimuli(cache: Any, rows: list[int]) -> list[str]:
 @tool("vision", result=DescriptionFit, name="rank_descriptions")
 @tool("text", result=DescriptionFit, name="rank_descriptions")
 def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
-                      k: Annotated[int, Field(ge=8, le=64)] = 24) -> Observation:
+                      k: Annotated[int, Field(ge=8, le=64)] = 24,
+                      fresh: bool = False) -> Observation:
     """Rank candidate descriptions of the unit by how well each predicts its activations on the
     exemplar split (its top k stimuli and a random sample of the corpus): rank correlation of
     the description's similarity to each stimulus with the real activation, and the AUC of
@@ -200,6 +231,8 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
         unit: the unit address '<model>:<layer>:<index>'.
         descriptions: 1 to 24 candidate descriptions in plain words.
         k: how many top exemplars to read (the random sample is the cache's).
+        fresh: also read the next k top exemplars and average the two fits: a description
+            written from the top exemplars must predict ones it was not written from.
     """
     if not descriptions or len(descriptions) > MAX_DESCRIPTIONS:
         raise ToolError(f"descriptions: give 1 to {MAX_DESCRIPTIONS} candidate descriptions")
@@ -208,31 +241,42 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
                         "characters")
     address, model, _ = resolve_unit(unit)
     cache = layer_exemplars(address.model, address.layer, ctx.corpus)
-    top_rows = [int(i) for i in cache.top_indices[address.index][:k]]
-    sample_rows = [int(i) for i in cache.sample_indices if int(i) not in set(top_rows)][:64]
-    rows = top_rows + sample_rows
-    centers = None
+    ranked_rows = [int(i) for i in cache.top_indices[address.index]]
+    top_rows = ranked_rows[:k]
+    fresh_rows = ranked_rows[k:2 * k] if fresh else []
+    taken = set(top_rows + fresh_rows)
+    sample_rows = [int(i) for i in cache.sample_indices if int(i) not in taken][:64]
+    tops = top_rows + fresh_rows
+    rows = tops + sample_rows
+    centers = features = None
     if model.modality == "text":
-        (texts, centers), read_as = _text_stimuli(address, cache, top_rows, sample_rows), (
-            "firing windows of texts and the words named")
+        (texts, centers, features), read_as = _text_stimuli(address, cache, tops, sample_rows), (
+            "firing windows of texts, the words and surface features named")
     else:
         texts, read_as = _image_stimuli(cache, rows), "labels, captions, scenes and classes"
-    real = np.concatenate([np.asarray(cache.top_values[address.index][:len(top_rows)]),
+    real = np.concatenate([np.asarray(cache.top_values[address.index][:len(tops)]),
                            _sample_values(cache, address.index, sample_rows)])
-    scores = predicted(list(descriptions), texts, centers)
+    readings = [predicted(list(descriptions), texts, centers, features)]
     # texts are read twice: the window where the unit fires (which token) and the whole text
     # (which texts); a description should predict both
-    whole = (predicted(list(descriptions), [str(t) for t in cache.corpus.items(rows)])
-             if model.modality == "text" else None)
-    n_top = len(top_rows)
+    if model.modality == "text":
+        readings.append(predicted(list(descriptions), [str(t) for t in cache.corpus.items(rows)]))
+    n_top, n_tops = len(top_rows), len(tops)
+    first = np.r_[0:n_top, n_tops:len(rows)]
+    again = np.r_[n_top:len(rows)]
     fits = []
-    for i, (description, score) in enumerate(zip(descriptions, scores, strict=True)):
-        rho, a = _fit(score, real, n_top)
-        extra = {}
-        if whole is not None:
-            text_rho, text_a = _fit(whole[i], real, n_top)
-            extra = {"text_spearman": text_rho, "text_auc": text_a}
-        fits.append(Fit(description=description, spearman=rho, auc=a, **extra))
+    for i, description in enumerate(descriptions):
+        measured = [_fit(reading[i][first], real[first], n_top) for reading in readings]
+        extra: dict[str, float] = {}
+        if len(measured) > 1:
+            extra = {"text_spearman": measured[1][0], "text_auc": measured[1][1]}
+        if fresh_rows:
+            repeat = [_fit(reading[i][again], real[again], len(fresh_rows))
+                      for reading in readings]
+            extra |= {"fresh_spearman": round(float(np.mean([r for r, _ in repeat])), 4),
+                      "fresh_auc": round(float(np.mean([a for _, a in repeat])), 4)}
+        fits.append(Fit(description=description, spearman=measured[0][0], auc=measured[0][1],
+                        **extra))
     fits.sort(key=lambda f: -f.score)
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
                             natural=str(cache.corpus.name).startswith(("natural", "hub-")),
@@ -241,6 +285,8 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
         f"  {f.spearman:+.2f} / AUC {f.auc:.2f}"
         + (f" (whole texts {f.text_spearman:+.2f} / AUC {f.text_auc:.2f})"
            if f.text_spearman is not None and f.text_auc is not None else "")
+        + (f" (fresh exemplars {f.fresh_spearman:+.2f} / AUC {f.fresh_auc:.2f})"
+           if f.fresh_spearman is not None and f.fresh_auc is not None else "")
         + f": {f.description}" for f in fits]
     return Observation("rank_descriptions", "\n".join(lines), result=result)
 

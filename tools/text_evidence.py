@@ -127,7 +127,20 @@ def _word(tokens: list[str], position: int) -> str:
     return "".join(tokens[start:end]).strip()
 
 
-def _features(tokens: list[str], position: int) -> list[str]:
+#: Surface features of a firing position, in plain words (descriptions use these phrases, and
+#: `rank_descriptions` checks them on the firing token).
+FEATURE_PHRASES = {
+    "capitalised word": "capitalised words (names and sentence starts)",
+    "word in capitals": "words written in capital letters",
+    "digits": "numbers and digits",
+    "punctuation": "punctuation marks",
+    "first token of the text": "the first token of a text",
+    "inside a word": "pieces inside longer words (sub-word tokens)",
+    "long word (9+ letters)": "long words",
+}
+
+
+def surface_features(tokens: list[str], position: int) -> list[str]:
     token = tokens[position]
     word = _word(tokens, position)
     found = []
@@ -244,7 +257,7 @@ def token_evidence(ctx: ToolContext, unit: str,
         for j in range(len(tokens)):
             base_ngrams.update(_ngrams(tokens, j))
             base_endings[_ending(tokens, j)] += 1
-            base_features.update(_features(tokens, j))
+            base_features.update(surface_features(tokens, j))
     counts: Counter = Counter()
     ngrams: Counter = Counter()
     endings: Counter = Counter()
@@ -255,7 +268,7 @@ def token_evidence(ctx: ToolContext, unit: str,
         counts[_norm(tokens[j])] += 1
         ngrams.update(_ngrams(tokens, j))
         endings[_ending(tokens, j)] += 1
-        features.update(_features(tokens, j))
+        features.update(surface_features(tokens, j))
         if len(contexts) < 12:
             contexts.append(FiringContext(text=top[i][:300], token=tokens[j], value=round(value, 4),
                                           window=_window(tokens, j)))

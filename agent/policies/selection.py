@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tools.text_evidence import FEATURE_PHRASES
+
 #: A screen "shows" a concept when its AUC reaches this; replication needs it twice.
 REPLICATION_AUC = 0.65
 #: How much better (rank correlation + AUC) an open candidate must fit to replace a vocabulary
@@ -22,15 +24,6 @@ REPLICATION_AUC = 0.65
 #: verdict's own confidence (a clean 2x2 design is worth more than a correlation).
 CAUSAL_MARGIN = 0.1
 CAUSAL_WEIGHT = 0.4
-FEATURE_PHRASES = {
-    "capitalised word": "capitalised words (names and sentence starts)",
-    "word in capitals": "words written in capital letters",
-    "digits": "numbers and digits",
-    "punctuation": "punctuation marks",
-    "first token of the text": "the first token of a text",
-    "inside a word": "pieces inside longer words (sub-word tokens)",
-    "long word (9+ letters)": "long words",
-}
 #: Kinds of text (the natural corpus's sources, see models.natural.sources) in plain words.
 TEXT_KINDS = {
     "wordnet": "dictionary definitions of words",

@@ -272,10 +272,11 @@ class SystematicPolicy(Policy):
                 c.label.replace("&", "and") for c in vocabulary] + [
                 c.description for c in live if c.source != "vocabulary"]
             return [ToolCall("rank_descriptions",
-                             {"unit": unit,
+                             {"unit": unit, "fresh": True,
                               "descriptions": list(dict.fromkeys(texts))[:MAX_DESCRIPTIONS]},
                              "which candidate description predicts the unit best on the "
-                             "exemplar split", [c.id for c in live])]
+                             "exemplar split, on the top exemplars the evidence was read from "
+                             "and on fresh ones", [c.id for c in live])]
         return []
 
     def observe(self, state: AgentState, new_experiments: list[dict], env: PolicyEnv) -> None:

@@ -1,6 +1,7 @@
 """The synthetic ground-truth suites: the built-in synthetic units of a modality, by layer.
 
-`synthetic-<m>`: the flat units (single, or, and, and_not); `compositions-<m>`: three-concept
+`synthetic-<m>`: the flat units (single, or, and, and_not); `singles-<m>`: only its
+single-concept units (the quick check of the LLM-backed policies); `compositions-<m>`: three-concept
 and nested compositions, image-/text-level AND and AND-NOT beside their bound counterparts;
 `hidden-<m>`: units on hidden concepts (`models.synthetic.hidden`), which no tool can screen
 for, so only what the unit does can explain it.
@@ -33,6 +34,16 @@ def synthetic_vision() -> Suite:
 @register_suite("synthetic-text")
 def synthetic_text() -> Suite:
     return _synthetic_suite("text", _FLAT, "synthetic-text")
+
+
+@register_suite("singles-vision")
+def singles_vision() -> Suite:
+    return _synthetic_suite("vision", ("single",), "singles-vision")
+
+
+@register_suite("singles-text")
+def singles_text() -> Suite:
+    return _synthetic_suite("text", ("single",), "singles-text")
 
 
 @register_suite("compositions-vision")

@@ -27,6 +27,14 @@ def test_suites_cli_lists_sizes():
     assert rows["real-text"]["size"] >= 48 and not rows["real-text"]["ground_truth"]
 
 
+def test_singles_are_the_single_concept_units_of_the_synthetic_suite():
+    singles = load_suite("singles-text").units
+    flat = load_suite("synthetic-text").units
+    assert singles and {u.composition for u in singles} == {"single"}
+    assert {u.address for u in singles} == {u.address for u in flat
+                                            if u.composition == "single"}
+
+
 def test_limit_takes_a_mix_of_compositions():
     suite = load_suite("synthetic-text")
     assert {u.composition for u in suite.units[:4]} == {"single", "or", "and", "and_not"}
