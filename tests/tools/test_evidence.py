@@ -142,3 +142,28 @@ def test_a_text_unit_is_ranked_on_its_firing_windows_and_its_whole_texts(ctx):
     fit = parse_result("rank_descriptions", "text", obs.data).fits[0]
     assert abs(fit.score - (fit.spearman + fit.auc + fit.text_spearman + fit.text_auc) / 2) < 1e-9
     assert "whole texts" in obs.summary
+
+
+def test_fresh_exemplars_are_read_and_averaged_into_the_fit(ctx):
+    obs = call(ctx, "rank_descriptions", "text", unit=unit_with("synthetic-text", "family"),
+               descriptions=["words for relatives, such as aunt and uncle", "animals"],
+               fresh=True)
+    fit = parse_result("rank_descriptions", "text", obs.data).fits[0]
+    assert fit.fresh_auc is not None and fit.fresh_auc > 0.8  # the concept holds on new ones
+    first = (fit.spearman + fit.auc + fit.text_spearman + fit.text_auc) / 2
+    assert abs(fit.score - (first + fit.fresh_spearman + fit.fresh_auc) / 2) < 1e-9
+    assert "fresh exemplars" in obs.summary
+
+
+def test_the_agents_reader_checks_surface_features_a_description_names():
+    from tools.description_fit import named_features, predicted
+
+    assert named_features("long words") == {"long word (9+ letters)"}
+    assert named_features("words for animals") == set()
+    windows = ["the municipality voted", "the cat sat"]
+    features = [{"long word (9+ letters)"}, set()]
+    plain = predicted(["long words"], windows)
+    seen = predicted(["long words"], windows, features=features)
+    assert seen[0, 0] - plain[0, 0] == 1.0 and seen[0, 1] == plain[0, 1]
+    barred = predicted(["words, except long words"], windows, features=features)
+    assert barred[0, 0] < barred[0, 1]
