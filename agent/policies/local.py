@@ -37,6 +37,8 @@ from tools.results import (
 SYSTEM_PROMPT = ("You are an interpretability agent. You study one unit of a neural network by "
                  "running experiments on it. Reply with exactly one of the options.")
 STATUSES = ("supported", "refuted", "open")
+#: Single concepts offered at the conclusion: the best supported ones.
+FINAL_SINGLES = 3
 
 
 @register_policy("local")
@@ -310,16 +312,17 @@ class LocalPolicy(Policy):
                 "(vision) or put the token in quotes (text)"), "label": "unanswerable",
                 "confidence": 0.0, "evidence": []}
         options: dict[str, dict[str, Any]] = {}
-        for h in state.get("hypotheses", []):
-            concepts = h.get("concepts") or []
-            if h.get("composition") == "single" and concepts and h.get("status") != "refuted":
-                text, label = describe(modality, "single", concepts[0])
-                options[text] = {"composition": "single", "a": concepts[0], "b": None,
-                                 "label": label}
-        ranked = [c for c, s in ranked_concepts(ps) if s > 0]
-        if not options and ranked:
-            text, label = describe(modality, "single", ranked[0])
-            options[text] = {"composition": "single", "a": ranked[0], "b": None, "label": label}
+        scores = dict(ranked_concepts(ps))
+        ranked = [c for c, v in scores.items() if v > 0]
+        # only concepts the experiments support are offered: the strongest three, and any
+        # hypothesis still open whose evidence is at least half the strongest's
+        singles = ranked[:FINAL_SINGLES] + [
+            c for h in state.get("hypotheses", []) for c in (h.get("concepts") or [])[:1]
+            if h.get("composition") == "single" and h.get("status") != "refuted"
+            and scores.get(c, 0.0) >= 0.5 * scores.get(ranked[0], 0.0) > 0]
+        for concept in dict.fromkeys(singles):
+            text, label = describe(modality, "single", concept)
+            options[text] = {"composition": "single", "a": concept, "b": None, "label": label}
         if len(ranked) >= 2:
             # a partner is offered only when a 2x2 design of the pair passed the same test the
             # systematic policy uses, and only in the composition that design showed; without
@@ -336,8 +339,13 @@ class LocalPolicy(Policy):
             return {"description": "no concept of the vocabulary changed the unit's activation "
                     "in the experiments run", "label": "undetermined", "confidence": 0.0,
                     "evidence": evidence_for(state, ps, [])}
-        chosen = self.choose("conclude", "Which description of the unit do the experiments "
-                             "support best?", list(options), state, env)[0]
+        if reason and "budget" in reason and ranked:
+            # it could not decide in its budget: the best-supported single concept
+            chosen = describe(modality, "single", ranked[0])[0]
+            ps["bailed_out"] = reason
+        else:
+            chosen = self.choose("conclude", "Which description of the unit do the "
+                                 "experiments support best?", list(options), state, env)[0]
         verdict = options[chosen]
         ps["verdict"] = {**verdict, "description": chosen}
         confidence = verdict_confidence(verdict, ps, self.n)

@@ -102,8 +102,11 @@ def test_run_on_a_real_unit_makes_only_valid_moves(tmp_path, policy, corpus):
     check_transcript(run_dir)
     _check_actions(events)
     purposes = {e.data["purpose"] for e in events if e.type == "llm_call"}
-    assert {"plan", "conclude"} <= purposes
+    assert "plan" in purposes
     final = next(e for e in events if e.type == "final_answer").data
+    # the LM chooses the answer, unless the budget ran out first: then it bails out to the
+    # best-supported single concept without asking
+    assert "conclude" in purposes or "budget" in final["stop_reason"]
     assert set(final) >= {"description", "label", "confidence", "evidence"}
     assert 0.0 <= final["confidence"] <= 1.0 and isinstance(final["evidence"], list)
     assert sum(e.type == "tool_called" for e in events) <= BUDGETS.max_tool_calls
