@@ -6,8 +6,10 @@ WordNet category the firing words share, the tokens and phrases over-represented
 fires, the labels, classes and colours of its top images. A vocabulary concept is reported only
 when it replicates: its first screen and a second screen on fresh stimuli (another seed) both
 show it raising the unit, or a 2x2 design shows it driving the unit on its own; a concept its
-own exemplar statistics or design cells contradict is dropped. The survivors are ranked by
-`rank_descriptions` on the exemplar split, never on held-out data.
+own exemplar statistics or design cells contradict is dropped. The survivors, with the broad
+open pool (`open_pool`: weaker single items and "A, B or C" listings), are ranked by
+`rank_descriptions` on the exemplar split (the top exemplars and fresh ones), never on held-out
+data.
 """
 
 from __future__ import annotations
