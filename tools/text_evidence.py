@@ -203,7 +203,7 @@ def _top_and_sample(ctx: ToolContext, unit: str, k: int) -> tuple[Any, Any, list
     cache = layer_exemplars(address.model, address.layer, ctx.corpus)
     top = [str(t) for t in cache.corpus.items(list(cache.top_indices[address.index][:k]))]
     sample = [str(t) for t in cache.corpus.items(list(cache.sample_indices))]
-    return address, cache.corpus.key, top, sample
+    return address, cache, top, sample
 
 
 def source_lifts(cache: Any, index: int, k: int) -> list[Lift]:
@@ -242,12 +242,12 @@ def token_evidence(ctx: ToolContext, unit: str,
         unit: the unit address '<model>:<layer>:<index>' of a text unit.
         k: how many of the unit's top exemplar texts to read.
     """
-    address, corpus_key, top, sample = _top_and_sample(ctx, unit, k)
+    address, cache, top, sample = _top_and_sample(ctx, unit, k)
     acts, threshold, firing = _firing(address, top)
     if not firing:
         raise ToolError(f"{address} does not fire above zero on its top texts of corpus "
                         f"{ctx.corpus!r}: nothing to describe there")
-    base = sample_activations(address, corpus_key, sample)
+    base = sample_activations(address, cache.corpus.key, sample)
     base_tokens = Counter(_norm(t) for tokens in base.tokens for t in tokens)
     base_total = sum(base_tokens.values())
     base_ngrams: Counter = Counter()
@@ -281,8 +281,7 @@ def token_evidence(ctx: ToolContext, unit: str,
         features=_lifts(features, total, base_features, base_total, minimum=3, limit=6),
         categories=categories([_word(acts.tokens[i], j) for i, j, _ in firing],
                               [w for t in sample for w in re.findall(r"[A-Za-z]+", t)]),
-        sources=source_lifts(layer_exemplars(address.model, address.layer, ctx.corpus),
-                             address.index, k),
+        sources=source_lifts(cache, address.index, k),
         contexts=contexts, by_position=_by_position(base), by_frequency=_by_frequency(
             base, base_tokens))
     lines = [result.headline()] + [f"  {c.value:.3g}: {c.window}" for c in contexts[:6]]

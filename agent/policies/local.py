@@ -316,10 +316,11 @@ class LocalPolicy(Policy):
         ranked = [c for c, v in scores.items() if v > 0]
         # only concepts the experiments support are offered: the strongest three, and any
         # hypothesis still open whose evidence is at least half the strongest's
+        best = scores[ranked[0]] if ranked else 0.0
         singles = ranked[:FINAL_SINGLES] + [
             c for h in state.get("hypotheses", []) for c in (h.get("concepts") or [])[:1]
             if h.get("composition") == "single" and h.get("status") != "refuted"
-            and scores.get(c, 0.0) >= 0.5 * scores.get(ranked[0], 0.0) > 0]
+            and best > 0 and scores.get(c, 0.0) >= 0.5 * best]
         for concept in dict.fromkeys(singles):
             text, label = describe(modality, "single", concept)
             options[text] = {"composition": "single", "a": concept, "b": None, "label": label}
