@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", nargs="+")
     p.add_argument("--out", help="where report.md and report.png go (default: the first dir)")
     p = command(sub, "atlas-control", "each unit's description against another unit's (the "
-                "atlas's baseline), with 95% intervals", cmd_atlas_control)
+                "atlas's baseline), with 95%% intervals", cmd_atlas_control)
     p.add_argument("atlas")
     p.add_argument("--sample", type=int, help="a seeded sample of this many units")
     p.add_argument("--seed", type=int, default=0)

@@ -66,3 +66,19 @@ def test_agent_resume_of_a_missing_folder_is_an_error(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture) -> None:
     code = agent_main(["ask", "--resume", str(tmp_path / "nothing")])
     assert code == 2 and "cannot resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("main", [agent_main, bench_main, models_main])
+def test_every_help_page_prints(main, capsys: pytest.CaptureFixture) -> None:
+    # a bare "%" in a help string once made `python -m bench --help` a traceback
+    with pytest.raises(SystemExit) as top:
+        main(["--help"])
+    assert top.value.code == 0
+    listing = capsys.readouterr().out
+    commands = listing.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert commands and all(commands)
+    for name in commands:
+        with pytest.raises(SystemExit) as sub:
+            main([name, "--help"])
+        assert sub.value.code == 0, name
+        assert "usage:" in capsys.readouterr().out
