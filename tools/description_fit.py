@@ -35,7 +35,12 @@ from tools.observation import Observation
 from tools.registry import tool
 from tools.results import ToolResult
 from tools.text_common import join_tokens
-from tools.text_evidence import FEATURE_PHRASES, sample_activations, surface_features
+from tools.text_evidence import (
+    FEATURE_PHRASES,
+    FEATURE_QUALIFIERS,
+    sample_activations,
+    surface_features,
+)
 from tools.vision_evidence import classifier_classes
 
 #: Words that open the excluded part of a description.
@@ -121,10 +126,18 @@ def named_words(claim: str) -> set[str]:
 
 def named_features(claim: str) -> set[str]:
     """Surface features of the firing token a claim names, by their evidence phrases
-    (`tools.text_evidence.FEATURE_PHRASES`: "long words", "capitalised words ...")."""
-    lowered = claim.lower()
-    return {item for item, phrase in FEATURE_PHRASES.items()
-            if phrase.lower() in lowered or item in lowered}
+    (`tools.text_evidence.FEATURE_PHRASES`: "long words", "capitalised words ...") or their
+    qualifiers in a composition ("spelt with a doubled letter")."""
+    remaining = claim.lower()
+    names = sorted(((text.lower(), item) for item, phrase in FEATURE_PHRASES.items()
+                    for text in (phrase, item, FEATURE_QUALIFIERS.get(item)) if text),
+                   key=lambda pair: -len(pair[0]))
+    found = set()
+    for text, item in names:  # longest first: "capitalised words inside a sentence" is not
+        if text in remaining:  # also "capitalised word"
+            found.add(item)
+            remaining = remaining.replace(text, "\0")
+    return found
 
 
 def predicted(descriptions: list[str], texts: list[str],
@@ -169,22 +182,23 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def _text_stimuli(address: Any, cache: Any, top_rows: list[int], sample_rows: list[int]
-                  ) -> tuple[list[str], list[str], list[set[str]]]:
-    """(the window around each text's firing token, that token, its surface features), top
-    rows then sample rows."""
+                  ) -> tuple[list[str], list[str], list[set[str]], list[set[str]]]:
+    """(the window around each text's firing token, that token, its surface features, the
+    surface features of any of the text's words), top rows then sample rows."""
     top = activations(str(address), [str(t) for t in cache.corpus.items(top_rows)])
     sample_texts = [str(t) for t in cache.corpus.items([int(i) for i in cache.sample_indices])]
     sample = sample_activations(address, cache.corpus.key, sample_texts)
     where = {int(r): i for i, r in enumerate(cache.sample_indices)}
     tokens_list = top.tokens + [sample.tokens[where[r]] for r in sample_rows]
     maps = top.maps + [sample.maps[where[r]] for r in sample_rows]
-    windows, centers, features = [], [], []
+    windows, centers, features, anywhere = [], [], [], []
     for tokens, values in zip(tokens_list, maps, strict=True):
         j = int(np.argmax(values)) if len(values) else 0
         windows.append(join_tokens(tokens[max(0, j - WINDOW):j + 3]).strip() or "(empty)")
         centers.append(tokens[j] if tokens else "")
         features.append(set(surface_features(tokens, j)) if tokens else set())
-    return windows, centers, features
+        anywhere.append({f for i in range(len(tokens)) for f in surface_features(tokens, i)})
+    return windows, centers, features, anywhere
 
 
 def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> str:
@@ -248,9 +262,10 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     sample_rows = [int(i) for i in cache.sample_indices if int(i) not in taken][:64]
     tops = top_rows + fresh_rows
     rows = tops + sample_rows
-    centers = features = None
+    centers = features = anywhere = None
     if model.modality == "text":
-        (texts, centers, features), read_as = _text_stimuli(address, cache, tops, sample_rows), (
+        (texts, centers, features, anywhere), read_as = _text_stimuli(
+            address, cache, tops, sample_rows), (
             "firing windows of texts, the words and surface features named")
     else:
         texts, read_as = _image_stimuli(cache, rows), "labels, captions, scenes and classes"
@@ -258,9 +273,11 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
                            _sample_values(cache, address.index, sample_rows)])
     readings = [predicted(list(descriptions), texts, centers, features)]
     # texts are read twice: the window where the unit fires (which token) and the whole text
-    # (which texts); a description should predict both
+    # (which texts, by its meaning and by the surface features any of its words has); a
+    # description should predict both
     if model.modality == "text":
-        readings.append(predicted(list(descriptions), [str(t) for t in cache.corpus.items(rows)]))
+        readings.append(predicted(list(descriptions), [str(t) for t in cache.corpus.items(rows)],
+                                  features=anywhere))
     n_top, n_tops = len(top_rows), len(tops)
     first = np.r_[0:n_top, n_tops:len(rows)]
     again = np.r_[n_top:len(rows)]

@@ -19,7 +19,7 @@ from tools.observation import Observation
 from tools.registry import tool
 from tools.results import ToolResult
 from tools.text_common import text_unit
-from tools.wordnet import Category, categories
+from tools.wordnet import Category, categories, past_tense_form
 
 #: A token "fires" at or above this share of the unit's peak over its top texts.
 FIRING_SHARE = 0.5
@@ -137,7 +137,26 @@ FEATURE_PHRASES = {
     "first token of the text": "the first token of a text",
     "inside a word": "pieces inside longer words (sub-word tokens)",
     "long word (9+ letters)": "long words",
+    "capitalised inside a sentence": "capitalised words inside a sentence (not the first word)",
+    "doubled letter": "words with a doubled letter (like 'coffee')",
+    "reads the same backwards": "words that read the same backwards",
+    "past-tense form": "past-tense verb forms",
+    "number of 100 or more": "large numbers (100 or more)",
 }
+
+#: The same features as a qualifier of other words, for compositions ("words for animals
+#: spelt with a doubled letter"); `rank_descriptions` checks these phrases too.
+FEATURE_QUALIFIERS = {
+    "long word (9+ letters)": "that are long words",
+    "capitalised word": "written with a capital letter",
+    "capitalised inside a sentence": "capitalised inside a sentence",
+    "doubled letter": "spelt with a doubled letter",
+    "reads the same backwards": "that read the same backwards",
+    "past-tense form": "in a past-tense form",
+    "number of 100 or more": "of 100 or more",
+}
+
+SENTENCE_END = re.compile(r"[.!?:;\"'\u201d)]\s*$")
 
 
 def surface_features(tokens: list[str], position: int) -> list[str]:
@@ -160,7 +179,34 @@ def surface_features(tokens: list[str], position: int) -> list[str]:
         found.append("inside a word")
     if len(word) >= 9:
         found.append("long word (9+ letters)")
+    if not any(c.isalnum() for c in token):
+        return found
+    if word[:1].isupper() and not _sentence_start(tokens, position):
+        found.append("capitalised inside a sentence")
+    letters = word.lower()
+    if re.search(r"([a-z])\1", letters):
+        found.append("doubled letter")
+    if len(letters) >= 3 and letters.isalpha() and letters == letters[::-1]:
+        found.append("reads the same backwards")
+    if past_tense_form(word):
+        found.append("past-tense form")
+    digits = re.sub(r"(?<=\d),(?=\d{3})", "", word)
+    number = re.search(r"\d+", digits)
+    if number and int(number.group()[:12]) >= 100:
+        found.append("number of 100 or more")
     return found
+
+
+def _sentence_start(tokens: list[str], position: int) -> bool:
+    """Whether the word at `position` begins the text or a sentence."""
+    if not _spaced(tokens):  # whole words: the previous token is the previous word
+        return position == 0 or bool(SENTENCE_END.search(tokens[position - 1]))
+    start = position
+    while start > 0 and tokens[start][:1] and not tokens[start][0].isspace() and (
+            tokens[start - 1].strip()[-1:].isalnum()):
+        start -= 1
+    before = "".join(tokens[max(0, start - 3):start])
+    return not before.strip() or bool(SENTENCE_END.search(before))
 
 
 def _lifts(counts: Counter, total: int, base: Counter, base_total: int, minimum: int = 2,

@@ -92,6 +92,34 @@ def reader() -> Any | None:
 _POS_NUMBER = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
 
 
+#: Present-tense forms in WordNet's verb exception list (every other entry not ending in -s
+#: or -ing is a past form or a past participle).
+_PRESENT_EXCEPTIONS = frozenset({"am", "are", "is", "has"})
+
+
+@lru_cache(maxsize=20000)
+def past_tense_form(word: str) -> bool:
+    """Whether a word is a past verb form: an irregular one from WordNet's exception list
+    (went, felt, was), a regular -ed form of a verb WordNet knows (painted), or an -ed
+    adjective that is no noun (ashamed, scared). Past participles count too; WordNet does not
+    tell them apart."""
+    wn = reader()
+    lowered = word.lower()
+    if wn is None or not lowered.isalpha() or len(lowered) < 3:
+        return False
+    irregular = wn._exception_map["v"]  # noqa: SLF001 (NLTK keeps verb.exc only here)
+    if lowered in irregular:
+        bases = [b for b in irregular[lowered] if b != lowered]  # "red red", "bed bed"
+        return bool(bases) and lowered not in _PRESENT_EXCEPTIONS and (
+            lowered == "was" or not lowered.endswith(("s", "ing")))
+    if not lowered.endswith("ed") or len(lowered) < 5:
+        return False
+    lemma = wn.morphy(lowered, "v")
+    if lemma is not None and lemma != lowered:
+        return True
+    return bool(wn.synsets(lowered, "a")) and not wn.synsets(lowered, "n")
+
+
 @lru_cache(maxsize=20000)
 def _ancestors(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(hypernym synset names at depth >= MIN_DEPTH, lexicographer classes) of a word's first

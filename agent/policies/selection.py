@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tools.text_evidence import FEATURE_PHRASES
+from tools.text_evidence import FEATURE_PHRASES, FEATURE_QUALIFIERS
 
 #: A screen "shows" a concept when its AUC reaches this; replication needs it twice.
 REPLICATION_AUC = 0.65
@@ -175,6 +175,10 @@ def _ranked(found: list[Candidate], limit: int = 6) -> list[Candidate]:
 #: Lift an item needs to enter the broad pool (weaker than the one-shot's thresholds: the
 #: exemplar split, not the evidence's strength, decides between them).
 POOL_LIFT = 1.2
+#: A category and a word form are composed ("words for animals spelt with a doubled letter")
+#: only when each holds for at least this share of the firing words: a conjunction claims
+#: both of every word it fires on.
+COMPOSE_SHARE = 0.75
 #: Most candidates the broad pool offers to `rank_descriptions`.
 POOL_LIMIT = 24
 
@@ -238,6 +242,16 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
             add(f"O-category-{c['name']}", f"words for {name}, such as "
                 f"{', '.join(c['members'][:3])}", c["name"], [c],
                 f"{c['share']:.0%} of the firing words are {c['name']} words in WordNet")
+            # a category and a form the firing words share: both may be needed ("animals
+            # spelt with a doubled letter"); the exemplar split decides
+            for f in [f for f in evidence.get("features", []) if f["item"] in
+                      FEATURE_QUALIFIERS and f["share"] >= COMPOSE_SHARE and f["lift"] >= 1.5
+                      and c["share"] >= COMPOSE_SHARE][:2]:
+                add(f"O-category-{c['name']}-{f['item']}", f"words for {name} "
+                    f"{FEATURE_QUALIFIERS[f['item']]}, such as {', '.join(c['members'][:3])}",
+                    f"{c['name']} + {f['item']}", [c, f],
+                    f"{c['share']:.0%} of the firing words are {c['name']} words and "
+                    f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)")
         for g in [g for g in evidence.get("ngrams", []) if g["lift"] >= 3
                   and any(w.isalpha() for w in g["item"].split())][:2]:
             add(f"O-phrase-{g['item']}", f"the last word of the phrase '{g['item']}'",

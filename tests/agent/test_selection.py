@@ -118,3 +118,18 @@ def test_the_text_pool_names_the_kind_of_text_it_fires_in():
     assert "Python source code, especially the tokens 'def', 'self' and 'return'" in texts
     assert "the tokens 'def', 'self' and 'return'" in texts
     assert len(texts) <= 24
+
+
+def test_a_category_and_a_word_form_compose_only_when_both_hold_for_most_firing_words():
+    animals = {"name": "animal", "definition": "a living organism", "members":
+               ["rabbit", "sheep", "parrot"], "share": 1.0, "base_share": 0.01, "lift": 90.0}
+    doubled = lift("doubled letter", 1.0, 11.0, 0.09)
+    evidence = {"tokens": [], "ngrams": [], "endings": [], "sources": [],
+                "categories": [animals], "features": [doubled]}
+    texts = [c.description for c in open_pool(evidence, "text")]
+    assert "words for animals spelt with a doubled letter, such as rabbit, sheep, parrot" in texts
+    assert "words with a doubled letter (like 'coffee')" in texts
+    # a category that covers only half the firing words is not a conjunct
+    evidence["categories"] = [dict(animals, share=0.5)]
+    texts = [c.description for c in open_pool(evidence, "text")]
+    assert not any("spelt with" in t for t in texts)

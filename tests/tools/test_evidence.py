@@ -167,3 +167,28 @@ def test_the_agents_reader_checks_surface_features_a_description_names():
     assert seen[0, 0] - plain[0, 0] == 1.0 and seen[0, 1] == plain[0, 1]
     barred = predicted(["words, except long words"], windows, features=features)
     assert barred[0, 0] < barred[0, 1]
+
+
+def test_word_forms_are_surface_features():
+    from tools.text_evidence import surface_features
+
+    words = ["The", "rabbit", "went", "to", "Paris", "on", "Monday", ".", "Dad", "painted",
+             "1200", "boats", "and", "99", "level", "roads"]
+    found = {w: set(surface_features(words, i)) for i, w in enumerate(words)}
+    assert "doubled letter" in found["rabbit"] and "doubled letter" not in found["roads"]
+    assert "past-tense form" in found["went"] and "past-tense form" in found["painted"]
+    assert "past-tense form" not in found["boats"] and "past-tense form" not in found["roads"]
+    assert "capitalised inside a sentence" in found["Paris"]
+    # sentence starts are capitalised but not inside a sentence
+    assert "capitalised inside a sentence" not in found["The"] | found["Dad"]
+    assert "number of 100 or more" in found["1200"] and "number of 100 or more" not in found["99"]
+    assert "reads the same backwards" in found["level"] and "reads the same backwards" in \
+        found["Dad"] and "reads the same backwards" not in found["roads"]
+
+
+def test_the_reader_names_the_longest_feature_phrase_only():
+    from tools.description_fit import named_features
+
+    assert named_features("capitalised words inside a sentence (not the first word)") == {
+        "capitalised inside a sentence"}
+    assert named_features("words for food spelt with a doubled letter") == {"doubled letter"}
