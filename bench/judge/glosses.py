@@ -51,12 +51,13 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
         "three_objects": ("exactly three objects", "a trio of shapes", "three items"),
         "warm_objects": ("warm-coloured objects", "shapes in warm colours like red and "
                          "orange", "fiery hues"),
-        "dark_objects": ("dark objects", "dark-coloured shapes", "shapes in dark shades"),
+        "dark_objects": ("dark objects", "dark-coloured shapes", "shapes in dark shades",
+                         "objects darker than the background"),
         "centre_objects": ("objects in the centre", "shapes in the middle of the image",
-                           "centred items"),
+                           "centred items", "near the centre of the image"),
         "large_objects": ("large objects", "big shapes", "shapes filling much of the image"),
         "colour_twins": ("two objects of the same colour", "matching colours", "same-coloured "
-                         "pair of shapes"),
+                         "pair of shapes", "sharing their colour with another object"),
     },
     "text": {
         "animals": ("animals", "animal names", "creatures and beasts"),
@@ -104,11 +105,12 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
                            "like in coffee"),
         "palindromes": ("palindromes", "words that read the same backwards", "level, dad"),
         "past_tense": ("past tense verbs", "things that already happened", "verbs ending in "
-                       "-ed"),
-        "long_words": ("long words", "words with many letters", "lengthy words"),
+                       "-ed", "-ed forms"),
+        "long_words": ("long words", "words with many letters", "lengthy words",
+                       "of 11 letters or more"),
         "title_case_inside": ("capitalised words inside a sentence", "title-case words",
                               "proper nouns mid-sentence"),
         "large_numbers": ("large numbers", "big numbers in the thousands", "numbers over a "
-                          "thousand"),
+                          "thousand", "numbers of 100 or more", "of 100 or more"),
     },
 }

@@ -53,10 +53,34 @@ def _gloss_table(modality: str) -> tuple[list[str], np.ndarray]:
     return concepts, embed(texts)
 
 
-def _spans(clause: str) -> list[tuple[int, int, str]]:
+#: Words that name no concept on their own: the things a description is about ("objects",
+#: "words") and function words. A span made only of these names nothing ("objects" is not
+#: "many objects").
+GENERIC = {
+    "vision": frozenset("object objects shape shapes thing things item items region regions "
+                        "area areas image images picture pictures background backgrounds "
+                        "scene scenes part parts".split()),
+    "text": frozenset("word words token tokens text texts sentence sentences thing things "
+                      "term terms name names".split()),
+}
+FUNCTION_WORDS = frozenset("a an the of in on at to and or with that which is are any some "
+                           "its their it".split())
+
+#: Concepts that contain others: naming both in one conjunction says no more than the
+#: narrower one ("numbers of 100 or more written in digits" is a claim about large numbers).
+CONTAINS = {
+    "numbers": frozenset({"large_numbers", "years"}),
+    "animals": frozenset({"pets", "cats"}),
+    "pets": frozenset({"cats"}),
+}
+
+
+def _spans(clause: str, modality: str = "") -> list[tuple[int, int, str]]:
     words = re.findall(r"[\w'@.:/-]+", clause.lower())[:16]
+    generic = GENERIC.get(modality, frozenset()) | FUNCTION_WORDS
     spans = [(i, j, " ".join(words[i:j])) for i in range(len(words))
-             for j in range(i + 1, min(len(words), i + MAX_SPAN) + 1)]
+             for j in range(i + 1, min(len(words), i + MAX_SPAN) + 1)
+             if not all(w in generic for w in words[i:j])]
     if len(words) > MAX_SPAN:
         spans.append((0, len(words), " ".join(words)))
     return spans
@@ -72,7 +96,7 @@ def name_concepts(clause: str, modality: str, threshold: tuple[float, float, flo
     A span names a concept only if it matches it better than any other concept by at least
     `threshold[2]` (a generic word like "colour" is close to every colour and names none).
     """
-    spans = _spans(clause)
+    spans = _spans(clause, modality)
     if not spans:
         return []
     concepts, glosses = _gloss_table(modality)
@@ -110,6 +134,11 @@ def name_concepts(clause: str, modality: str, threshold: tuple[float, float, flo
     return found
 
 
+def _narrowest(conjuncts: frozenset[str]) -> frozenset[str]:
+    """A conjunction without the concepts that another of its concepts implies."""
+    return frozenset(c for c in conjuncts if not CONTAINS.get(c, frozenset()) & conjuncts)
+
+
 def structure(reading: Reading, modality: str, threshold: tuple[float, float, float]) -> Named:
     """A reading's clauses as concepts."""
     spans: list[tuple[str, str, float]] = []
@@ -119,7 +148,7 @@ def structure(reading: Reading, modality: str, threshold: tuple[float, float, fl
         spans.extend(found)
         return frozenset(c for _, c, _ in found)
 
-    alternatives = tuple(a for a in (frozenset().union(*(named(c) for c in alt))
+    alternatives = tuple(a for a in (_narrowest(frozenset().union(*(named(c) for c in alt)))
                                      for alt in reading.alternatives) if a)
     positive = frozenset().union(*alternatives) if alternatives else frozenset()
     excepted = frozenset().union(*(named(c) for c in reading.exceptions)) \

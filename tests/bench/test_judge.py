@@ -58,12 +58,32 @@ def test_suites_own_truths_mostly_pass_and_their_negations_never_do():
     from bench.suites import load_suite
 
     accepted = total = 0
+    rejected_singles = []
     for name in ("synthetic-vision", "synthetic-text", "functions-text", "compositions-vision",
                  "compositions-text", "hidden-vision", "hidden-text"):
         for unit in load_suite(name).units:
             truth = unit.spec
-            accepted += judge.judge(truth.description, truth, use_llm=False)["correct"]
+            right = judge.judge(truth.description, truth, use_llm=False)["correct"]
+            accepted += right
+            if truth.composition == "single" and not right:
+                rejected_singles.append(truth.description)
             negated = "fires on anything except " + truth.description.removeprefix("fires on ")
             assert not judge.judge(negated, truth, use_llm=False)["correct"], negated
             total += 1
-    assert total >= 170 and accepted / total >= 0.85
+    # 164 of 174: the misses are compound truths ("red circles and blue squares", "except
+    # where the red thing is a circle"); every single concept's own description passes
+    # ("objects at the left side" once read as "many objects")
+    assert total >= 170 and accepted / total >= 0.93
+    assert not rejected_singles
+
+
+def test_calibration_can_also_fit_on_the_suites_own_truths():
+    from bench.judge.offline import suite_truths
+
+    truths = suite_truths()
+    assert len(truths) >= 170
+    rows = judge.load_calibration()[:24]
+    # a threshold no span reaches accepts no truth; the fit prefers the shipped one
+    result = judge.calibrate(rows, grid=((0.99, 0.99, 0.0), judge.THRESHOLD), truths=truths[:12])
+    assert tuple(result["threshold"]) == pytest.approx(judge.THRESHOLD)
+    assert result["suite_truths_accepted"][1] == 12 and result["suite_truths_accepted"][0] >= 10
