@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import os
 import random
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from bench.suites import Suite, SuiteUnit, load_suite
 
@@ -50,10 +53,53 @@ def finished_runs(out: Path) -> dict[str, Path]:
 _SUITE: Suite | None = None
 
 
-def _init_worker(suite_name: str) -> None:
-    """Load the suite once per worker (registers file and function units on the model)."""
+#: How often a worker checks that the process that started it is still there, in seconds.
+PARENT_POLL_S = 2.0
+#: The lock file that marks an output folder a live `bench run` is writing into.
+LOCK_FILE = ".bench-run.lock"
+
+
+class BenchBusy(ValueError):
+    """Another live `bench run` is writing into the same output folder."""
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit as soon as the process that started this worker is gone: a parent killed without
+    the chance to stop its pool must not leave workers writing into a folder nobody runs."""
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(suite_name: str, parent: int | None = None) -> None:
+    """Load the suite once per worker (registers file and function units on the model); with
+    `parent`, also exit when that process goes away."""
     global _SUITE
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                         name="watch-parent").start()
     _SUITE = load_suite(suite_name)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (a running unit included)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # gone after shutdown
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
+def _lock_folder(out: Path) -> FileLock:
+    """Hold the output folder for this run, or say which run holds it."""
+    lock = FileLock(out / LOCK_FILE)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BenchBusy(f"{out}: another `bench run` is writing into this folder; wait for it "
+                        "to finish, stop it, or choose another --out") from None
+    return lock
 
 
 def _worker_suite(suite_name: str) -> Suite:
@@ -281,6 +327,20 @@ def run_suite(suite_name: str, policy: str, out: Path | str, limit: int | None =
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     suite = load_suite(suite_name)
+    lock = _lock_folder(out)
+    try:
+        return _run_suite(suite, policy, out, limit, workers, options, progress, protocols)
+    finally:
+        lock.release()
+
+
+def _terminate_as_interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _run_suite(suite: Suite, policy: str, out: Path, limit: int | None, workers: int,
+               options: dict[str, Any] | None, progress: Callable[[str], None] | None,
+               protocols: bool) -> dict[str, Any]:
     units = suite.units[:limit] if limit else suite.units
     _write_json(out / BENCH_FILE, {"suite": suite.name, "policy": policy,
                                    "options": options or {}, "limit": limit})
@@ -298,21 +358,29 @@ def run_suite(suite_name: str, policy: str, out: Path | str, limit: int | None =
     say(f"{suite.name}: {len(units)} units, {len(units) - len(todo)} already finished, "
         f"{len(todo)} to run with {workers} worker(s)")
     if todo:
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=_SPAWN,
-                                 initializer=_init_worker, initargs=(suite.name,)) as pool:
+        # SIGTERM (a `kill`, a CI timeout) stops the pool like Ctrl-C does, not the parent alone
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt) \
+            if threading.current_thread() is threading.main_thread() else None
+        pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=_SPAWN,
+                                   initializer=_init_worker, initargs=(suite.name, os.getpid()))
+        try:
             futures = {pool.submit(run_unit, suite.name, u.address, policy, options or {},
                                    str(out), protocols): u for u in todo}
-            try:
-                for future in as_completed(futures):
-                    record = future.result()
-                    records.append(record)
-                    verdict = record["scores"]["policy"].get("judge", {}).get("correct")
-                    say(f"{record['unit']['address']}: {record['wall_s']} s, "
-                        f"{record['descriptions']['policy']!r}"
-                        + ("" if verdict is None else f" ({'right' if verdict else 'wrong'})"))
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            for future in as_completed(futures):
+                record = future.result()
+                records.append(record)
+                verdict = record["scores"]["policy"].get("judge", {}).get("correct")
+                say(f"{record['unit']['address']}: {record['wall_s']} s, "
+                    f"{record['descriptions']['policy']!r}"
+                    + ("" if verdict is None else f" ({'right' if verdict else 'wrong'})"))
+        except BaseException:
+            _stop_pool(pool)  # not the executor's own exit, which waits for every queued unit
+            raise
+        else:
+            pool.shutdown(wait=True)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     summary = summarize(records, suite.name, policy)
     _write_json(out / SUMMARY_FILE, summary)
     return summary
@@ -346,7 +414,7 @@ def score_dir(run_dir: Path | str, workers: int = 1, use_llm: bool | None = None
         raise ValueError(f"{run_dir}: cannot tell the suite; pass --suite")
     if workers > 1 and len(folders) > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN,
-                                 initializer=_init_worker, initargs=(name,)) as pool:
+                                 initializer=_init_worker, initargs=(name, os.getpid())) as pool:
             records = list(pool.map(score_unit_worker, [name] * len(folders),
                                     [str(f) for f in folders], [use_llm] * len(folders),
                                     [protocols] * len(folders),

@@ -90,3 +90,105 @@ def test_summary_means_carry_bootstrap_intervals_and_the_scorers_used():
                                       "judge": []}
     assert summary["policy_minus_oneshot_simulation_r"] == 0.1
     assert summary["policy_minus_oneshot_simulation_r_ci"] == [0.1, 0.1]
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _wait(condition, seconds: float) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path, capsys):
+    from bench.cli import main as bench_main
+    from bench.runner import LOCK_FILE
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+         f"lock = FileLock({str(out / LOCK_FILE)!r}); lock.acquire(); print('held', flush=True); "
+         "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code = bench_main(["run", "--suite", "synthetic-vision", "--policy", "scripted",
+                           "--policy-options", json.dumps(OPTIONS), "--limit", "1",
+                           "--judge-only", "--out", str(out)])
+        assert code == 2 and "another `bench run` is writing into this folder" in \
+            capsys.readouterr().err
+        assert not _run_folders(out)
+    finally:
+        holder.kill()
+        holder.wait()
+    # once the holder is gone the folder is free again
+    assert run_suite("synthetic-vision", "scripted", out, limit=1, options=OPTIONS,
+                     protocols=False)["n"] == 1
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    script = (
+        "import os, sys, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from bench.runner import _SPAWN, _init_worker\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ProcessPoolExecutor(1, mp_context=_SPAWN, initializer=_init_worker,\n"
+        "                               initargs=('synthetic-vision', os.getpid()))\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    pool.submit(time.sleep, 120)\n"
+        "    time.sleep(120)\n")
+    path = tmp_path / "parent.py"
+    path.write_text(script)
+    parent = subprocess.Popen([sys.executable, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    worker = int(parent.stdout.readline())
+    assert _alive(worker)
+    parent.kill()  # SIGKILL: the parent gets no chance to stop its pool
+    parent.wait()
+    assert _wait(lambda: not _alive(worker), 15), "the orphaned worker kept running"
+
+
+def test_sigterm_stops_the_run_and_its_workers(tmp_path):
+    import signal
+
+    out = tmp_path / "term"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--suite", "synthetic-vision", "--policy",
+         "scripted", "--policy-options", json.dumps(OPTIONS), "--limit", "6", "--workers", "2",
+         "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert _wait(lambda: len([c for c in _children(run.pid) if _alive(c)]) >= 2, 120)
+        workers = _children(run.pid)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) != 0
+        assert _wait(lambda: not any(_alive(w) for w in workers), 15)
+    finally:
+        run.kill()
+    # the folder is not left locked
+    assert run_suite("synthetic-vision", "scripted", out, limit=1, options=OPTIONS,
+                     protocols=False)["n"] == 1
