@@ -91,7 +91,6 @@ def cmd_atlas_control(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
-
     from bench.judge.offline import suite_truths
 
     result = calibrate(load_calibration(), truths=suite_truths())
