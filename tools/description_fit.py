@@ -41,7 +41,13 @@ from tools.text_evidence import (
     sample_activations,
     surface_features,
 )
-from tools.vision_evidence import classifier_classes
+from tools.vision_evidence import (
+    SCENE_PHRASES,
+    SCENE_QUALIFIERS,
+    classifier_classes,
+    image_scene_features,
+    large_cut,
+)
 
 #: Words that open the excluded part of a description.
 EXCEPTION = re.compile(r"\b(?:unless|except(?: when| for| if)?|but not|other than|without|"
@@ -124,13 +130,16 @@ def named_words(claim: str) -> set[str]:
     return {w.strip().strip(".").lower() for w in words if w.strip()}
 
 
-def named_features(claim: str) -> set[str]:
-    """Surface features of the firing token a claim names, by their evidence phrases
-    (`tools.text_evidence.FEATURE_PHRASES`: "long words", "capitalised words ...") or their
-    qualifiers in a composition ("spelt with a doubled letter")."""
+def named_features(claim: str, modality: str = "text") -> set[str]:
+    """Features a claim names, by their evidence phrases or their qualifiers in a composition:
+    of the firing token for text (`tools.text_evidence.FEATURE_PHRASES`: "long words",
+    "spelt with a doubled letter"), of a generated scene's layout for images
+    (`tools.vision_evidence.SCENE_PHRASES`: "scenes with exactly three objects")."""
+    phrases, qualifiers = (SCENE_PHRASES, SCENE_QUALIFIERS) if modality == "vision" else (
+        FEATURE_PHRASES, FEATURE_QUALIFIERS)
     remaining = claim.lower()
-    names = sorted(((text.lower(), item) for item, phrase in FEATURE_PHRASES.items()
-                    for text in (phrase, item, FEATURE_QUALIFIERS.get(item)) if text),
+    names = sorted(((text.lower(), item) for item, phrase in phrases.items()
+                    for text in (phrase, item, qualifiers.get(item)) if text),
                    key=lambda pair: -len(pair[0]))
     found = set()
     for text, item in names:  # longest first: "capitalised words inside a sentence" is not
@@ -142,7 +151,7 @@ def named_features(claim: str) -> set[str]:
 
 def predicted(descriptions: list[str], texts: list[str],
               centers: list[str] | None = None,
-              features: list[set[str]] | None = None) -> np.ndarray:
+              features: list[set[str]] | None = None, modality: str = "text") -> np.ndarray:
     """`[descriptions, texts]` predicted activations: similarity to the claim minus similarity
     to the excluded part, plus one where the text's firing token (`centers`) is a word the
     claim names or has a surface feature (`features`) the claim names (minus one where the
@@ -164,8 +173,8 @@ def predicted(descriptions: list[str], texts: list[str],
             tokens = [c.strip().lower() for c in centers]
             score = score + np.array([float(t in named) - float(t in barred) for t in tokens])
         if features is not None:
-            wanted = named_features(claim)
-            unwanted = named_features(excluded) if excluded else set()
+            wanted = named_features(claim, modality)
+            unwanted = named_features(excluded, modality) if excluded else set()
             score = score + np.array([float(bool(wanted & f)) - float(bool(unwanted & f))
                                       for f in features])
         scores.append(score)
@@ -224,11 +233,16 @@ def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> st
     return ", ".join(p.replace("_", " ") for p in parts if p) or "an image"
 
 
-def _image_stimuli(cache: Any, rows: list[int]) -> list[str]:
+def _image_stimuli(cache: Any, rows: list[int], sample_rows: list[int]
+                   ) -> tuple[list[str], list[set[str]]]:
+    """(each image read as words, its scene's layout properties) for `rows`; an object is
+    large against the objects of `sample_rows`."""
     images = [image.convert("RGB") for image in cache.corpus.items(rows)]
     classes = classifier_classes([cache.corpus.ids[row] for row in rows], images)
+    large = large_cut([images[rows.index(r)] for r in sample_rows if r in rows])
     return [image_text(cache.corpus.ids[row], image, cls)
-            for row, image, cls in zip(rows, images, classes, strict=True)]
+            for row, image, cls in zip(rows, images, classes, strict=True)], [
+        set(image_scene_features(image, large)) for image in images]
 
 
 @tool("vision", result=DescriptionFit, name="rank_descriptions")
@@ -268,10 +282,11 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
             address, cache, tops, sample_rows), (
             "firing windows of texts, the words and surface features named")
     else:
-        texts, read_as = _image_stimuli(cache, rows), "labels, captions, scenes and classes"
+        (texts, features), read_as = _image_stimuli(cache, rows, sample_rows), (
+            "labels, captions, scenes, their layout and classes")
     real = np.concatenate([np.asarray(cache.top_values[address.index][:len(tops)]),
                            _sample_values(cache, address.index, sample_rows)])
-    readings = [predicted(list(descriptions), texts, centers, features)]
+    readings = [predicted(list(descriptions), texts, centers, features, model.modality)]
     # texts are read twice: the window where the unit fires (which token) and the whole text
     # (which texts, by its meaning and by the surface features any of its words has); a
     # description should predict both

@@ -21,6 +21,107 @@ from tools.results import ToolResult
 from tools.text_evidence import Lift
 from tools.vision import exemplar_mask
 
+#: Properties of a generated scene's layout that no single label names, in plain words
+#: (descriptions use these phrases; `rank_descriptions` checks them on each scene).
+SCENE_PHRASES = {
+    "exactly one object": "scenes with exactly one object",
+    "exactly two objects": "scenes with exactly two objects",
+    "exactly three objects": "scenes with exactly three objects",
+    "exactly four objects": "scenes with exactly four objects",
+    "five or more objects": "scenes with five or more objects",
+    "a large object": "large objects",
+    "an object near the centre": "objects near the centre of the image",
+    "an object darker than the background": "objects darker than the background",
+    "a warm-coloured object": "objects in warm colours (red, orange, yellow, pink)",
+    "a cool-coloured object": "objects in cool colours (green, cyan, blue, purple)",
+    "two objects of the same colour": "two objects of the same colour",
+}
+#: The same properties qualifying a shape ("circles near the centre of the image").
+SCENE_QUALIFIERS = {
+    "exactly one object": "alone in the scene",
+    "exactly two objects": "in scenes with exactly two objects",
+    "exactly three objects": "in scenes with exactly three objects",
+    "exactly four objects": "in scenes with exactly four objects",
+    "five or more objects": "in scenes with five or more objects",
+    "a large object": "that are large",
+    "an object near the centre": "near the centre of the image",
+    "an object darker than the background": "darker than the background",
+    "a warm-coloured object": "in warm colours",
+    "a cool-coloured object": "in cool colours",
+    "two objects of the same colour": "that share their colour with another object",
+}
+#: An object is large when its size is at least this quantile of the object sizes in the
+#: random sample of the same corpus (`large_cut`); LARGE when there is no sample.
+LARGE_QUANTILE = 75
+LARGE = 0.13
+#: An object within this distance of the centre on both axes (fractions of the image) is
+#: near the centre (the central 24% by 24% of the image).
+CENTRE = 0.12
+#: An object darker than the background by this much luminance (0-255) is darker.
+DARKER = 60.0
+COUNT_WORDS = {1: "exactly one object", 2: "exactly two objects", 3: "exactly three objects",
+               4: "exactly four objects"}
+
+
+def _rgb(colour: str) -> tuple[int, int, int] | None:
+    from models.stimuli.images.vocabulary import COLOURS
+
+    return COLOURS.get(colour)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+
+
+def _warmth(rgb: tuple[int, int, int]) -> str | None:
+    """"warm" or "cool" for a saturated colour, None for black, white and greys."""
+    hue, saturation, value = Image.new("RGB", (1, 1), rgb).convert("HSV").getpixel((0, 0))
+    if saturation < 64 or value < 51:
+        return None
+    degrees = hue * 360 / 255
+    return "warm" if degrees < 70 or degrees >= 290 else "cool"
+
+
+def large_cut(images: list[Image.Image]) -> float:
+    """The size from which an object counts as large, from a sample of generated images."""
+    from models.stimuli.images import read_spec
+
+    sizes = [o.size for spec in (read_spec(i) for i in images) if spec for o in spec.objects]
+    return float(np.percentile(sizes, LARGE_QUANTILE)) if sizes else LARGE
+
+
+def scene_features(spec: Any, large: float = LARGE) -> list[str]:
+    """The layout properties (`SCENE_PHRASES`) of a generated scene; objects of size `large`
+    or more are large."""
+    objects = list(spec.objects)
+    found = [COUNT_WORDS.get(len(objects), "five or more objects")] if objects else []
+    backgrounds = [c for c in (_rgb(c) for c in spec.background.colours) if c]
+    ground = float(np.mean([_luminance(c) for c in backgrounds])) if backgrounds else 245.0
+    colours = Counter(o.colour for o in objects)
+    for o in objects:
+        rgb = _rgb(o.colour)
+        if o.size >= large:
+            found.append("a large object")
+        if abs(o.x - 0.5) <= CENTRE and abs(o.y - 0.5) <= CENTRE:
+            found.append("an object near the centre")
+        if rgb is not None and _luminance(rgb) <= ground - DARKER:
+            found.append("an object darker than the background")
+        warmth = _warmth(rgb) if rgb is not None else None
+        if warmth:
+            found.append(f"a {warmth}-coloured object")
+    if any(n >= 2 for n in colours.values()):
+        found.append("two objects of the same colour")
+    return sorted(set(found))
+
+
+def image_scene_features(image: Image.Image, large: float = LARGE) -> list[str]:
+    """`scene_features` of a generated image (from the scene it carries); [] for a photo."""
+    from models.stimuli.images import read_spec
+
+    spec = read_spec(image)
+    return scene_features(spec, large) if spec is not None else []
+
+
 #: Hue ranges (degrees) of the colour names, for saturated pixels.
 HUES = (("red", 0, 15), ("orange", 15, 40), ("yellow", 40, 70), ("green", 70, 165),
         ("cyan", 165, 200), ("blue", 200, 255), ("purple", 255, 290), ("pink", 290, 335),
@@ -37,6 +138,7 @@ class ImageEvidence(ToolResult):
     words: list[Lift]
     colours: list[Lift]
     classes: list[Lift]
+    scene: list[Lift] = []  # layout properties of generated scenes (`SCENE_PHRASES`)
     region: dict[str, float]
     texture: dict[str, float]
 
@@ -56,7 +158,8 @@ class ImageEvidence(ToolResult):
         return [{"what": kind, "item": x.item, "in top images": f"{x.share:.0%}",
                  "at random": f"{x.base_share:.0%}", "lift": round(x.lift, 1)}
                 for kind, items in (("label", self.labels[:3]), ("word", self.words[:3]),
-                                    ("colour", self.colours[:2]), ("class", self.classes[:3]))
+                                    ("colour", self.colours[:2]), ("class", self.classes[:3]),
+                                    ("scene", self.scene[:3]))
                 for x in items]
 
 
@@ -147,12 +250,14 @@ def image_evidence(ctx: ToolContext, unit: str,
     sample = [image.convert("RGB") for image in cache.corpus.items(sample_rows)]
     recorded = activations(str(address), top)
     level = float(cache.quantiles[address.index][QUANTILES.index(0.5)])
-    labels, words, colours = Counter(), Counter(), Counter()
+    labels, words, colours, scene = Counter(), Counter(), Counter(), Counter()
+    large = large_cut(sample)
     coverage, density, axis = [], [], []
     for row, image, unit_map in zip(rows, top, recorded.maps, strict=True):
         found_labels, found_words = _labels(cache.corpus.ids[row], image)
         labels.update(set(found_labels))
         words.update(set(found_words))
+        scene.update(image_scene_features(image, large))
         mask = exemplar_mask(unit_map, image.size, level)
         pixels = np.asarray(image)
         region = colour_names(pixels)[mask]
@@ -161,11 +266,12 @@ def image_evidence(ctx: ToolContext, unit: str,
         d, a = _texture(pixels, mask)
         density.append(d)
         axis.append(a)
-    base_labels, base_words, base_colours = Counter(), Counter(), Counter()
+    base_labels, base_words, base_colours, base_scene = Counter(), Counter(), Counter(), Counter()
     for row, image in zip(sample_rows, sample, strict=True):
         found_labels, found_words = _labels(cache.corpus.ids[row], image)
         base_labels.update(set(found_labels))
         base_words.update(set(found_words))
+        base_scene.update(image_scene_features(image, large))
         names = colour_names(np.asarray(image))
         base_colours.update(name for name, n in Counter(names.ravel()).items()
                             if n >= 0.15 * names.size)
@@ -177,6 +283,7 @@ def image_evidence(ctx: ToolContext, unit: str,
         words=_lifts(words, len(top), base_words, len(sample)),
         colours=_lifts(colours, len(top), base_colours, len(sample), limit=4),
         classes=classes,
+        scene=_lifts(scene, len(top), base_scene, len(sample)),
         region={"share of the image that fires": round(float(np.mean(coverage)), 3)},
         texture={"edge density in the region": round(float(np.mean(density)), 3),
                  "share of horizontal or vertical edges": round(float(np.mean(axis)), 3)})

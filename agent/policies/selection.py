@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tools.text_evidence import FEATURE_PHRASES, FEATURE_QUALIFIERS
+from tools.vision_evidence import SCENE_PHRASES, SCENE_QUALIFIERS
 
 #: A screen "shows" a concept when its AUC reaches this; replication needs it twice.
 REPLICATION_AUC = 0.65
@@ -160,7 +161,16 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
         found.append(Candidate(f"O-word-{row['item']}", f"images showing {row['item']}",
                                row["item"], "evidence", f"{row['share']:.0%} of top images "
                                f"vs {row['base_share']:.0%} at random", _strength(row)))
+    for row in evidence.get("scene", []):
+        if SCENE_PHRASES.get(row["item"]) and row["share"] >= 0.5 and row["lift"] >= 1.8:
+            found.append(_scene_candidate(row))
     return _ranked(found)
+
+
+def _scene_candidate(row: dict[str, Any]) -> Candidate:
+    return Candidate(f"O-scene-{row['item']}", SCENE_PHRASES[row["item"]], row["item"],
+                     "evidence", f"{row['item']} in {row['share']:.0%} of top scenes vs "
+                     f"{row['base_share']:.0%} at random", _strength(row))
 
 
 def _ranked(found: list[Candidate], limit: int = 6) -> list[Candidate]:
@@ -179,6 +189,14 @@ POOL_LIFT = 1.2
 #: only when each holds for at least this share of the firing words: a conjunction claims
 #: both of every word it fires on.
 COMPOSE_SHARE = 0.75
+#: A scene's layout property composes with a shape when it holds in this share of the top
+#: scenes (layout is read from the scene, where the unit's own notion of "centre" or "large"
+#: may draw the line elsewhere).
+SCENE_COMPOSE_SHARE = 0.6
+#: Shapes the generated scenes draw (words of their labels that a layout property may
+#: qualify).
+SHAPE_WORDS = frozenset({"circle", "square", "triangle", "star", "hexagon", "cross", "ring",
+                         "oval", "rectangle"})
 #: Most candidates the broad pool offers to `rank_descriptions`.
 POOL_LIMIT = 24
 
@@ -224,6 +242,20 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
         for r in [r for r in evidence.get("colours", []) if r["share"] >= 0.25][:2]:
             add(f"O-colour-{r['item']}", f"{r['item']} regions", r["item"], [r],
                 f"{r['share']:.0%} of the driving regions vs {r['base_share']:.0%} at random")
+        scenes = [r for r in evidence.get("scene", []) if r["item"] in SCENE_PHRASES
+                  and r["share"] >= 0.3 and r["lift"] >= 1.5][:3]
+        extra += [_scene_candidate(r) for r in scenes]
+        # a shape in every top scene and a layout property of most: both may be needed
+        # ("circles near the centre of the image"); the exemplar split decides
+        shapes = [r for r in evidence.get("words", []) if r["item"] in SHAPE_WORDS
+                  and r["share"] >= COMPOSE_SHARE][:1]
+        for shape in shapes:
+            for r in [r for r in scenes if r["share"] >= SCENE_COMPOSE_SHARE][:2]:
+                add(f"O-shape-{shape['item']}-{r['item']}",
+                    f"{_plural(shape['item'])} {SCENE_QUALIFIERS[r['item']]}",
+                    f"{shape['item']} + {r['item']}", [shape, r],
+                    f"a {shape['item']} in {shape['share']:.0%} of top scenes, "
+                    f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)")
         if labels and classes:
             add("O-label-class", f"images of {labels[0]['item']}, or things that look like a "
                 f"{classes[0]['item']}", f"{labels[0]['item']} / {classes[0]['item']}",

@@ -133,3 +133,15 @@ def test_a_category_and_a_word_form_compose_only_when_both_hold_for_most_firing_
     evidence["categories"] = [dict(animals, share=0.5)]
     texts = [c.description for c in open_pool(evidence, "text")]
     assert not any("spelt with" in t for t in texts)
+
+
+def test_the_image_pool_names_scene_layout_and_qualifies_a_shape_with_it():
+    evidence = {"labels": [], "classes": [], "colours": [],
+                "words": [lift("circle", 1.0, 3.0, 0.3)],
+                "scene": [lift("exactly three objects", 1.0, 3.8, 0.26)]}
+    texts = [c.description for c in open_pool(evidence, "vision")]
+    assert "scenes with exactly three objects" in texts
+    assert "circles in scenes with exactly three objects" in texts
+    # strong enough for the one-shot too
+    assert "scenes with exactly three objects" in [
+        c.description for c in image_candidates(evidence)]

@@ -192,3 +192,19 @@ def test_the_reader_names_the_longest_feature_phrase_only():
     assert named_features("capitalised words inside a sentence (not the first word)") == {
         "capitalised inside a sentence"}
     assert named_features("words for food spelt with a doubled letter") == {"doubled letter"}
+
+
+def test_scene_layout_features_of_generated_scenes():
+    from models.stimuli.images.spec import BackgroundSpec, ObjectSpec, SceneSpec
+    from tools.vision_evidence import scene_features
+
+    three = SceneSpec(BackgroundSpec(colours=["white"]), [
+        ObjectSpec("circle", "black", 0.5, 0.52, 0.2), ObjectSpec("square", "red", 0.1, 0.1),
+        ObjectSpec("star", "red", 0.9, 0.8)])
+    found = set(scene_features(three, large=0.15))
+    assert {"exactly three objects", "a large object", "an object near the centre",
+            "an object darker than the background", "a warm-coloured object",
+            "two objects of the same colour"} <= found
+    alone = SceneSpec(BackgroundSpec(colours=["black"]), [ObjectSpec("ring", "cyan", 0.2, 0.8)])
+    found = set(scene_features(alone, large=0.15))
+    assert found == {"exactly one object", "a cool-coloured object"}
