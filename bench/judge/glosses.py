@@ -58,6 +58,13 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
         "large_objects": ("large objects", "big shapes", "shapes filling much of the image"),
         "colour_twins": ("two objects of the same colour", "matching colours", "same-coloured "
                          "pair of shapes", "sharing their colour with another object"),
+        # hidden concepts that no evidence tool was designed against (the unseen suites)
+        "two_objects": ("exactly two objects", "a pair of shapes", "two items"),
+        "small_objects": ("small objects", "small", "little or tiny shapes"),
+        "light_objects": ("light objects", "pale shapes on a dark background",
+                          "objects lighter than the background"),
+        "corner_objects": ("objects in the corners", "shapes near a corner of the image",
+                           "corner items"),
     },
     "text": {
         "animals": ("animals", "animal names", "creatures and beasts"),
@@ -112,5 +119,11 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
                               "proper nouns mid-sentence"),
         "large_numbers": ("large numbers", "big numbers in the thousands", "numbers over a "
                           "thousand", "numbers of 100 or more", "of 100 or more"),
+        # hidden concepts that no evidence tool was designed against (the unseen suites)
+        "vowel_initial": ("words beginning with a vowel", "words starting with a, e, i, o or u",
+                          "vowel-initial words"),
+        "ing_forms": ("words ending in -ing", "-ing forms", "gerunds and present participles"),
+        "short_words": ("short words", "of 3 letters or fewer", "tiny words like the and is"),
+        "ly_words": ("words ending in -ly", "-ly adverbs", "adverbs like quickly"),
     },
 }

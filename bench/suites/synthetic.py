@@ -4,7 +4,9 @@
 single-concept units (the quick check of the LLM-backed policies); `compositions-<m>`: three-concept
 and nested compositions, image-/text-level AND and AND-NOT beside their bound counterparts;
 `hidden-<m>`: units on hidden concepts (`models.synthetic.hidden`), which no tool can screen
-for, so only what the unit does can explain it.
+for, so only what the unit does can explain it; `unseen-<m>`: units on further hidden concepts
+that were added after the evidence tools were written, so no tool was designed or tuned against
+them: how a policy does here against `hidden-<m>` says whether its tools generalise.
 """
 
 from __future__ import annotations
@@ -64,3 +66,13 @@ def hidden_vision() -> Suite:
 @register_suite("hidden-text")
 def hidden_text() -> Suite:
     return _synthetic_suite("text", ("hidden",), "hidden-text")
+
+
+@register_suite("unseen-vision")
+def unseen_vision() -> Suite:
+    return _synthetic_suite("vision", ("unseen",), "unseen-vision")
+
+
+@register_suite("unseen-text")
+def unseen_text() -> Suite:
+    return _synthetic_suite("text", ("unseen",), "unseen-text")

@@ -6,7 +6,9 @@ explained by looking at what it does (design.md: "hidden-concept suites use dete
 exposes"). The detectors live in `hidden_text` and `hidden_vision`; this module names them,
 says in plain words what each computes, and computes their maps. Only `models.synthetic` and
 the benchmark's suites use it; `tests/models/test_hidden_concepts.py` checks that no tool or
-policy imports it.
+policy imports it. The concepts marked "unseen" below were added after the evidence tools were
+written and back the `unseen-<m>` suites alone: nobody designed a tool with them in mind, so
+those suites show whether the tools generalise beyond the concepts they were built around.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.errors import ModelsError, choices
-from models.synthetic.hidden_text import LONG_WORD, TEXT_DETECTORS, hidden_text_scores
+from models.synthetic.hidden_text import (
+    LONG_WORD,
+    SHORT_WORD,
+    TEXT_DETECTORS,
+    hidden_text_scores,
+)
 from models.synthetic.hidden_vision import VISION_DETECTORS, hidden_vision_maps
 
 
@@ -50,6 +57,11 @@ _PHRASES: dict[str, dict[str, str]] = {
         "large_numbers": "numbers of 100 or more written in digits",
         "rhyming_endings": "the last words of sentences that rhyme with the last word of "
                            "another sentence in the same text",
+        # unseen: no evidence tool was designed against these (the `unseen-text` suite)
+        "vowel_initial": "words beginning with a vowel (apple, every, island, orange, under)",
+        "ing_forms": "words ending in -ing (running, singing, morning)",
+        "short_words": f"short words of {SHORT_WORD} letters or fewer (the, cat, is)",
+        "ly_words": "words ending in -ly (quickly, really, early)",
     },
     "vision": {
         "three_objects": "scenes with exactly three objects",
@@ -59,6 +71,11 @@ _PHRASES: dict[str, dict[str, str]] = {
         "large_objects": "large objects (covering at least 3 % of the image)",
         "colour_twins": "objects that share their colour with another object in the scene",
         "symmetric_layout": "scenes whose objects are mirror-symmetric left to right",
+        # unseen: no evidence tool was designed against these (the `unseen-vision` suite)
+        "two_objects": "scenes with exactly two objects",
+        "small_objects": "small objects (the smallest quarter of object sizes)",
+        "light_objects": "objects much lighter than the background",
+        "corner_objects": "objects near a corner of the image",
     },
 }
 

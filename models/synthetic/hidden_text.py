@@ -2,8 +2,10 @@
 
 They are word-form, grammar and language properties that the concept vocabulary cannot name
 (French words, double letters, palindromes, past tense, long words, capitalised words inside a
-sentence, words for times of day, numbers of 100 or more, rhyming sentence endings). Each
-returns 1 on the tokens (as `models.concepts.text.tokenize` cuts them) that have the property.
+sentence, words for times of day, numbers of 100 or more, rhyming sentence endings); and, for
+the `unseen` units that no evidence tool was designed or tuned against, words that begin with a
+vowel, -ing words, short words and -ly words. Each returns 1 on the tokens (as
+`models.concepts.text.tokenize` cuts them) that have the property.
 """
 
 from __future__ import annotations
@@ -62,6 +64,13 @@ midday dawn dusk sunrise sunset twilight daybreak nighttime daytime overnight
 LONG_WORD = 11
 
 
+#: Letters at most this many make a short word ("the", "cat", "is", "a").
+SHORT_WORD = 3
+
+
+_VOWELS = frozenset("aeiou")
+
+
 _WORD = re.compile(r"^[^\W\d_]+$")
 
 
@@ -117,6 +126,28 @@ def is_long_word(token: str) -> bool:
 def is_time_of_day(token: str) -> bool:
     """A word for a part of the day (morning, evening, night, noon, ...), not a clock time."""
     return token.lower() in TIME_OF_DAY_WORDS
+
+
+def is_vowel_initial(token: str) -> bool:
+    """A word whose first letter is a, e, i, o or u, in either case ("apple", "Every", "I")."""
+    return _is_word(token) and token[0].lower() in _VOWELS
+
+
+def has_ing_ending(token: str) -> bool:
+    """A word of five or more letters ending in -ing ("running", "morning"); in shorter ones
+    ("sing", "king", "ring") the -ing is the whole stem, not an ending."""
+    return _is_word(token) and len(token) >= 5 and token.lower().endswith("ing")
+
+
+def is_short_word(token: str) -> bool:
+    """A word of one to SHORT_WORD letters ("a", "the", "cat"); digits and marks are not words."""
+    return _is_word(token) and len(token) <= SHORT_WORD
+
+
+def has_ly_ending(token: str) -> bool:
+    """A word of four or more letters ending in -ly ("quickly", "early"); "fly" and "sly" are
+    too short to carry the ending."""
+    return _is_word(token) and len(token) >= 4 and token.lower().endswith("ly")
 
 
 def _title_case_inside(text: str, spans: list[tuple[int, int]]) -> list[int]:
@@ -191,6 +222,10 @@ TEXT_DETECTORS: dict[str, Callable[[str, list[tuple[int, int]]], list[int]]] = {
     "title_case_inside": _title_case_inside,
     "large_numbers": _large_numbers,
     "rhyming_endings": _rhyming_endings,
+    "vowel_initial": _per_token(is_vowel_initial),
+    "ing_forms": _per_token(has_ing_ending),
+    "short_words": _per_token(is_short_word),
+    "ly_words": _per_token(has_ly_ending),
 }
 
 

@@ -84,3 +84,51 @@ HIDDEN_VISION_UNITS: list[SyntheticUnitSpec] = [
 
 HIDDEN_UNITS: dict[str, list[SyntheticUnitSpec]] = {
     "vision": HIDDEN_VISION_UNITS, "text": HIDDEN_TEXT_UNITS}
+
+
+# Unseen: hidden concepts added after the evidence tools were written, so that no tool was
+# designed, tuned or tested against them; a policy that explains these units about as well as
+# the hidden ones above generalises rather than fits. Firing rates on the same default corpora,
+# measured with `python -m models firing synthetic-text unseen` (and `synthetic-vision`), are
+# listed beside each unit. Left out because they fire on fewer than MIN_FIRING stimuli:
+# `bound_and(emotions_positive, ly_words)` (0 texts: no positive-emotion word of the template
+# lexicons ends in -ly) and `bound_and(square, small_objects)` (0 images: the smallest square the
+# generator draws still covers more than SMALL_AREA pixels, so a small square never occurs).
+# Cooking -ing words and small triangles take their places; the other vocabulary categories
+# with -ing or -ly words fire on fewer texts or on a single word ("really" in questions, "July").
+# `short_words` and its OR fire on every text (each sentence holds a word of three letters or
+# fewer), so no score over whole stimuli can tell their descriptions apart; they stay because
+# their token maps still can, and so can the judge.
+UNSEEN_TEXT_UNITS: list[SyntheticUnitSpec] = [
+    build_unit("text", "vowel_initial"),  # 96 % of texts
+    build_unit("text", "ing_forms"),  # 16 %
+    build_unit("text", "short_words"),  # 100 %
+    build_unit("text", "ly_words"),  # 10 %
+    build_unit("text", _node("bound_and", "animals", "vowel_initial"),
+               "fires on words for animals beginning with a vowel (elephant, owl, eagle)",
+               "animal words beginning with a vowel"),  # 1.3 %
+    build_unit("text", _node("bound_and", "cooking", "ing_forms"),
+               "fires on cooking words ending in -ing (grilling, frying, baking)",
+               "cooking -ing words"),  # 1.1 %
+    build_unit("text", _node("or", "short_words", "ly_words")),  # 100 %
+]
+
+
+UNSEEN_VISION_UNITS: list[SyntheticUnitSpec] = [
+    build_unit("vision", "two_objects"),  # 27 % of images
+    build_unit("vision", "small_objects"),  # 35 %
+    build_unit("vision", "light_objects"),  # 37 %
+    build_unit("vision", "corner_objects"),  # 14 %
+    build_unit("vision", _node("and", "circle", "two_objects"),
+               "fires on circles in scenes of exactly two objects",
+               "circles among two objects"),  # 6.4 %
+    build_unit("vision", _node("bound_and", "triangle", "small_objects"),
+               "fires on small triangles", "small triangles"),  # 18 %
+    build_unit("vision", _node("and_not", "light_objects", "text"),
+               "fires on objects much lighter than the background, but not when the image "
+               "also contains written text", "light objects, no text"),  # 25 %
+]
+
+
+UNSEEN_UNITS: dict[str, list[SyntheticUnitSpec]] = {
+    "vision": UNSEEN_VISION_UNITS, "text": UNSEEN_TEXT_UNITS}

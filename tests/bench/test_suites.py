@@ -25,6 +25,16 @@ def test_suites_cli_lists_sizes():
     assert rows["functions-text"]["size"] >= 10 and rows["functions-text"]["ground_truth"]
     assert rows["real-vision"]["size"] >= 48 and not rows["real-vision"]["ground_truth"]
     assert rows["real-text"]["size"] >= 48 and not rows["real-text"]["ground_truth"]
+    for name in ("unseen-vision", "unseen-text"):
+        assert rows[name]["size"] >= 7 and rows[name]["ground_truth"]
+
+
+def test_unseen_suites_are_their_own_layer_beside_the_hidden_ones():
+    for modality in ("vision", "text"):
+        for group in ("hidden", "unseen"):
+            units = load_suite(f"{group}-{modality}").units
+            assert {u.address.rsplit(":", 1)[0] for u in units} == {
+                f"synthetic-{modality}:{group}"}
 
 
 def test_singles_are_the_single_concept_units_of_the_synthetic_suite():
