@@ -9,8 +9,9 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +73,34 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _init_worker(suite_name: str, parent: int | None = None) -> None:
+def _init_worker(suite_name: str, watch: bool = False) -> None:
     """Load the suite once per worker (registers file and function units on the model); with
-    `parent`, also exit when that process goes away."""
+    `watch`, also exit when the process that started the worker goes away."""
     global _SUITE
-    if parent is not None:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+    if watch:
+        threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True,
                          name="watch-parent").start()
     _SUITE = load_suite(suite_name)
+
+
+def _pool(workers: int, suite_name: str) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=_SPAWN,
+                               initializer=_init_worker, initargs=(suite_name, True))
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a `kill`, a CI timeout) raises KeyboardInterrupt in the main thread, so a pool
+    is stopped as on Ctrl-C, not left behind; the previous handler comes back afterwards.
+    Elsewhere than the main thread (the app, a test) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -358,29 +379,22 @@ def _run_suite(suite: Suite, policy: str, out: Path, limit: int | None, workers:
     say(f"{suite.name}: {len(units)} units, {len(units) - len(todo)} already finished, "
         f"{len(todo)} to run with {workers} worker(s)")
     if todo:
-        # SIGTERM (a `kill`, a CI timeout) stops the pool like Ctrl-C does, not the parent alone
-        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt) \
-            if threading.current_thread() is threading.main_thread() else None
-        pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=_SPAWN,
-                                   initializer=_init_worker, initargs=(suite.name, os.getpid()))
-        try:
-            futures = {pool.submit(run_unit, suite.name, u.address, policy, options or {},
-                                   str(out), protocols): u for u in todo}
-            for future in as_completed(futures):
-                record = future.result()
-                records.append(record)
-                verdict = record["scores"]["policy"].get("judge", {}).get("correct")
-                say(f"{record['unit']['address']}: {record['wall_s']} s, "
-                    f"{record['descriptions']['policy']!r}"
-                    + ("" if verdict is None else f" ({'right' if verdict else 'wrong'})"))
-        except BaseException:
-            _stop_pool(pool)  # not the executor's own exit, which waits for every queued unit
-            raise
-        else:
+        with _sigterm_interrupts():
+            pool = _pool(workers, suite.name)
+            try:
+                futures = {pool.submit(run_unit, suite.name, u.address, policy, options or {},
+                                       str(out), protocols): u for u in todo}
+                for future in as_completed(futures):
+                    record = future.result()
+                    records.append(record)
+                    verdict = record["scores"]["policy"].get("judge", {}).get("correct")
+                    say(f"{record['unit']['address']}: {record['wall_s']} s, "
+                        f"{record['descriptions']['policy']!r}"
+                        + ("" if verdict is None else f" ({'right' if verdict else 'wrong'})"))
+            except BaseException:
+                _stop_pool(pool)  # not the executor's exit, which waits for every queued unit
+                raise
             pool.shutdown(wait=True)
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
     summary = summarize(records, suite.name, policy)
     _write_json(out / SUMMARY_FILE, summary)
     return summary
@@ -412,17 +426,26 @@ def score_dir(run_dir: Path | str, workers: int = 1, use_llm: bool | None = None
         name = json.loads(unit_file.read_text())["suite"] if unit_file.exists() else None
     if name is None:
         raise ValueError(f"{run_dir}: cannot tell the suite; pass --suite")
-    if workers > 1 and len(folders) > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN,
-                                 initializer=_init_worker, initargs=(name, os.getpid())) as pool:
-            records = list(pool.map(score_unit_worker, [name] * len(folders),
-                                    [str(f) for f in folders], [use_llm] * len(folders),
-                                    [protocols] * len(folders),
-                                    [llm_reader] * len(folders)))
-    else:
-        suite = load_suite(name)
-        records = [score_run(suite, f, use_llm=use_llm, protocols=protocols,
-                             llm_reader=llm_reader) for f in folders]
+    lock = _lock_folder(run_dir)  # a live `bench run` in the folder would race with this
+    try:
+        if workers > 1 and len(folders) > 1:
+            with _sigterm_interrupts():
+                pool = _pool(workers, name)
+                try:
+                    records = list(pool.map(score_unit_worker, [name] * len(folders),
+                                            [str(f) for f in folders], [use_llm] * len(folders),
+                                            [protocols] * len(folders),
+                                            [llm_reader] * len(folders)))
+                except BaseException:
+                    _stop_pool(pool)
+                    raise
+                pool.shutdown(wait=True)
+        else:
+            suite = load_suite(name)
+            records = [score_run(suite, f, use_llm=use_llm, protocols=protocols,
+                                 llm_reader=llm_reader) for f in folders]
+    finally:
+        lock.release()
     summary = summarize(records, name, meta.get("policy", "unknown"))
     if meta_path.exists() or len(folders) > 1:
         _write_json(run_dir / SUMMARY_FILE, summary)

@@ -34,7 +34,7 @@ SCENE_PHRASES = {
     "an object darker than the background": "objects darker than the background",
     "a warm-coloured object": "objects in warm colours (red, orange, yellow, pink)",
     "a cool-coloured object": "objects in cool colours (green, cyan, blue, purple)",
-    "two objects of the same colour": "two objects of the same colour",
+    "two objects of the same colour": "objects that share their colour with another object",
 }
 #: The same properties qualifying a shape ("circles near the centre of the image").
 SCENE_QUALIFIERS = {

@@ -65,6 +65,15 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
                           "objects lighter than the background"),
         "corner_objects": ("objects in the corners", "shapes near a corner of the image",
                            "corner items"),
+        # the opposites of layout concepts, which a sentence embedder reads as near the
+        # concept itself ("brighter than" vs "darker than the background"): no unit fires on
+        # these, so a description that names one is not a description of the concept. (Not
+        # for "near the centre": MiniLM puts "far from the centre" closer to it than to any
+        # phrasing of its opposite.)
+        "opposite:dark_objects": ("brighter than the background", "objects paler than what "
+                                  "is behind them", "bright shapes on a dark ground"),
+        "opposite:colour_twins": ("share no colour with another object", "every object a "
+                                  "different colour", "no two objects of the same colour"),
     },
     "text": {
         "animals": ("animals", "animal names", "creatures and beasts"),

@@ -21,7 +21,7 @@ CALIBRATION_FILE = Path(__file__).parents[1] / "data" / "judge_calibration.json"
 #: The span threshold `calibrate` picks on the fitting half of the labelled set
 #: (`python -m bench calibrate`), kept here so that workers do not recompute it; a test checks
 #: that the two agree.
-THRESHOLD = (0.45, 0.75, 0.06)
+THRESHOLD = (0.55, 0.75, 0.06)
 
 
 #: Thresholds the calibration tries: (first concept of a clause, further concepts, margin
@@ -86,6 +86,19 @@ def suite_truths() -> list[SyntheticUnitSpec]:
     return [u.spec for name in names for u in load_suite(name).units if u.spec is not None]
 
 
+def _other(truth: SyntheticUnitSpec, truths: list[SyntheticUnitSpec]
+           ) -> SyntheticUnitSpec | None:
+    """The next truth of the same modality that shares no concept with `truth`."""
+    from models.concepts.trees import leaves
+
+    mine = set(leaves(truth.tree))
+    start = next(i for i, t in enumerate(truths) if t is truth)
+    for other in truths[start + 1:] + truths[:start]:
+        if other.modality == truth.modality and not mine & set(leaves(other.tree)):
+            return other
+    return None
+
+
 def calibrate(rows: list[dict[str, Any]], grid: tuple[tuple[float, float, float], ...] = GRID,
               truths: list[SyntheticUnitSpec] | None = None) -> dict[str, Any]:
     """Fit the span threshold on one half of the labelled set, and on `truths` (the suites' own
@@ -106,12 +119,18 @@ def calibrate(rows: list[dict[str, Any]], grid: tuple[tuple[float, float, float]
         return sum(found[i] == labels[i] for i in found) / max(len(found), 1)
 
     truths = truths or []
+    # each truth's description is right for its unit and wrong for a unit of other concepts:
+    # positives alone would pull the fit towards accepting anything
+    distractors = [(t, _other(t, truths)) for t in truths]
 
     def fitted(cut: tuple[float, float, float]) -> tuple[float, int]:
         own = sum(judge(t.description, t, cut, use_llm=False)["correct"] for t in truths)
+        fooled = sum(judge(other.description, t, cut, use_llm=False)["correct"]
+                     for t, other in distractors if other is not None)
         found = verdicts(cut, fit)
         right = sum(found[i] == labels[i] for i in found)
-        return (right + own) / (len(fit) + len(truths)), own
+        paired = sum(o is not None for _, o in distractors)
+        return (right + own + paired - fooled) / (len(fit) + len(truths) + paired), own
 
     scored = [(*fitted(cut), cut) for cut in grid]
     best = max(a for a, _, _ in scored)

@@ -45,6 +45,12 @@ def test_calibration_on_the_held_out_half_of_the_labelled_set():
      ("animals", "negation"), True),
     ("links or e-mail addresses", "text", "or", ("urls", "emails"), True),
     ("links", "text", "or", ("urls", "emails"), False),
+    # opposites and broader claims (a reviewer's counter-examples to the first hidden glosses)
+    ("objects brighter than the background", "vision", "single", ("dark_objects",), False),
+    ("objects that share no colour with another object", "vision", "single",
+     ("colour_twins",), False),
+    ("words for animals, such as cat, dog and horse", "text", "single", ("cats",), False),
+    ("numbers of 100 or more written in digits", "text", "single", ("large_numbers",), True),
 ])
 def test_verdicts(description, modality, composition, concepts, right):
     verdict = judge.judge(description, _spec(modality, composition, *concepts), use_llm=False)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.report import write_report
 from bench.runner import UNIT_FILE, finished_runs, run_suite, score_dir
 
@@ -101,14 +103,16 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _children(pid: int) -> list[int]:
+def _workers(pid: int) -> list[int]:
+    """The spawned pool workers of a process (not its resource tracker)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and b"spawn_main" in command:
             found.append(int(stat.parent.name))
     return found
 
@@ -126,7 +130,7 @@ def _wait(condition, seconds: float) -> bool:
 
 def test_a_second_run_into_a_busy_folder_is_refused(tmp_path, capsys):
     from bench.cli import main as bench_main
-    from bench.runner import LOCK_FILE
+    from bench.runner import LOCK_FILE, BenchBusy
 
     out = tmp_path / "busy"
     out.mkdir()
@@ -142,6 +146,8 @@ def test_a_second_run_into_a_busy_folder_is_refused(tmp_path, capsys):
         assert code == 2 and "another `bench run` is writing into this folder" in \
             capsys.readouterr().err
         assert not _run_folders(out)
+        with pytest.raises(BenchBusy):  # nor does a rescoring write into it
+            score_dir(out, protocols=False, suite_name="synthetic-vision")
     finally:
         holder.kill()
         holder.wait()
@@ -157,7 +163,7 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
         "from bench.runner import _SPAWN, _init_worker\n"
         "if __name__ == '__main__':\n"
         "    pool = ProcessPoolExecutor(1, mp_context=_SPAWN, initializer=_init_worker,\n"
-        "                               initargs=('synthetic-vision', os.getpid()))\n"
+        "                               initargs=('synthetic-vision', True))\n"
         "    print(pool.submit(os.getpid).result(), flush=True)\n"
         "    pool.submit(time.sleep, 120)\n"
         "    time.sleep(120)\n")
@@ -182,8 +188,8 @@ def test_sigterm_stops_the_run_and_its_workers(tmp_path):
          "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        assert _wait(lambda: len([c for c in _children(run.pid) if _alive(c)]) >= 2, 120)
-        workers = _children(run.pid)
+        assert _wait(lambda: len([c for c in _workers(run.pid) if _alive(c)]) == 2, 120)
+        workers = _workers(run.pid)
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=30) != 0
         assert _wait(lambda: not any(_alive(w) for w in workers), 15)
