@@ -136,7 +136,9 @@ def held_out(address: str, modality: str) -> HeldOut:
 
     kind = pool_kind(address, modality)
     stimuli = pool(modality, kind)
-    key = f"held-out:{modality}:{kind}:{POOL_SEED}"
+    # the pool's size is part of its name: a smaller pool (a test's) never reads a larger one's
+    # recording
+    key = f"held-out:{modality}:{kind}:{POOL_SEED}:{len(stimuli)}"
     # every unit of a layer is scored on the same pool: one forward pass serves the layer
     recorded = None
     if modality == "text":

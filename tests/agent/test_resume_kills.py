@@ -1,4 +1,4 @@
-"""A run killed at random points and resumed, twenty times, loses nothing: every artifact an
+"""A run killed at random points and resumed, twelve times, loses nothing: every artifact an
 event references still has the bytes it had when the event was written, and an interrupted
 step is recorded as interrupted, never duplicated into the committed transcript."""
 
@@ -18,7 +18,7 @@ from app_ui.runs import resolve_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-KILLS = 20
+KILLS = 12
 # a unit whose run has several rounds of image-making experiments (a 2x2 design)
 UNIT = "synthetic-vision:or:0"
 
@@ -61,7 +61,7 @@ def _check(run_dir: Path) -> None:
     assert called == [f"E{i}" for i in range(1, len(called) + 1)], called
 
 
-def test_twenty_random_kills_lose_no_artifact_and_duplicate_no_step(tmp_path: Path) -> None:
+def test_twelve_random_kills_lose_no_artifact_and_duplicate_no_step(tmp_path: Path) -> None:
     rng = random.Random(7)
     kills = 0
     runs = 0

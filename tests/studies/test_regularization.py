@@ -190,8 +190,23 @@ def test_shipped_configs_are_valid():
     assert len(gpu.variant_runs()) > len(small.variant_runs())
 
 
+@pytest.fixture
+def small_text_pool(monkeypatch):
+    """Mechanics only, never a reported figure: a 120-text natural held-out pool instead of
+    600 (recording each model on the full pool was most of the interpret test's two minutes).
+    The pools are rebuilt on both sides, so no other test sees the small one."""
+    from bench.protocols import heldout
+
+    monkeypatch.setitem(heldout.NATURAL_POOL_SIZE, "text", 120)
+    heldout._pool_corpus.cache_clear()
+    heldout.pool.cache_clear()
+    yield
+    heldout._pool_corpus.cache_clear()
+    heldout.pool.cache_clear()
+
+
 def test_interpret_scores_the_same_neurons_of_every_model_and_reports_them(
-        measured, variant_cache, tmp_path):
+        measured, variant_cache, tmp_path, small_text_pool):
     from studies.regularization.interpret import interpret_all
     from studies.regularization.report import INTERP_PLOT
 
