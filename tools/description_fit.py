@@ -40,14 +40,16 @@ from tools.text_evidence import (
     FEATURE_QUALIFIERS,
     sample_activations,
     surface_features,
+    whole_word,
 )
 from tools.vision_evidence import (
     SCENE_PHRASES,
     SCENE_QUALIFIERS,
     classifier_classes,
     image_scene_features,
-    large_cut,
+    size_cuts,
 )
+from tools.word_shape import shape_test
 
 #: Words that open the excluded part of a description.
 EXCEPTION = re.compile(r"\b(?:unless|except(?: when| for| if)?|but not|other than|without|"
@@ -151,12 +153,15 @@ def named_features(claim: str, modality: str = "text") -> set[str]:
 
 def predicted(descriptions: list[str], texts: list[str],
               centers: list[str] | None = None,
-              features: list[set[str]] | None = None, modality: str = "text") -> np.ndarray:
+              features: list[set[str]] | None = None, modality: str = "text",
+              words: list[list[str]] | None = None) -> np.ndarray:
     """`[descriptions, texts]` predicted activations: similarity to the claim minus similarity
     to the excluded part, plus one where the text's firing token (`centers`) is a word the
-    claim names or has a surface feature (`features`) the claim names (minus one where the
-    excluded part names it), since a sentence embedder sees neither single words nor length
-    or capitals."""
+    claim names or has a surface feature (`features`) the claim names, plus one where one of
+    its `words` (the firing word, or any word of a whole text) has the word shape the claim
+    names ("words ending in '-ly'", `tools.word_shape`); minus one for each where the excluded
+    part names it, since a sentence embedder sees neither single words nor length or
+    capitals."""
     from models.embedding import get_embedder
 
     embedder = get_embedder()
@@ -177,6 +182,12 @@ def predicted(descriptions: list[str], texts: list[str],
             unwanted = named_features(excluded, modality) if excluded else set()
             score = score + np.array([float(bool(wanted & f)) - float(bool(unwanted & f))
                                       for f in features])
+        if words is not None:
+            for part, sign in ((claim, 1.0), (excluded, -1.0)):
+                test = shape_test(part) if part else None
+                if test is not None:
+                    score = score + sign * np.array([float(any(test(w) for w in ws))
+                                                     for ws in words])
         scores.append(score)
     return np.stack(scores)
 
@@ -191,23 +202,27 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def _text_stimuli(address: Any, cache: Any, top_rows: list[int], sample_rows: list[int]
-                  ) -> tuple[list[str], list[str], list[set[str]], list[set[str]]]:
+                  ) -> tuple[list[str], list[str], list[set[str]], list[set[str]],
+                             list[list[str]], list[list[str]]]:
     """(the window around each text's firing token, that token, its surface features, the
-    surface features of any of the text's words), top rows then sample rows."""
+    surface features of any of the text's words, the firing word, every word of the text),
+    top rows then sample rows."""
     top = activations(str(address), [str(t) for t in cache.corpus.items(top_rows)])
     sample_texts = [str(t) for t in cache.corpus.items([int(i) for i in cache.sample_indices])]
     sample = sample_activations(address, cache.corpus.key, sample_texts)
     where = {int(r): i for i, r in enumerate(cache.sample_indices)}
     tokens_list = top.tokens + [sample.tokens[where[r]] for r in sample_rows]
     maps = top.maps + [sample.maps[where[r]] for r in sample_rows]
-    windows, centers, features, anywhere = [], [], [], []
+    windows, centers, features, anywhere, fired, every = [], [], [], [], [], []
     for tokens, values in zip(tokens_list, maps, strict=True):
         j = int(np.argmax(values)) if len(values) else 0
         windows.append(join_tokens(tokens[max(0, j - WINDOW):j + 3]).strip() or "(empty)")
         centers.append(tokens[j] if tokens else "")
         features.append(set(surface_features(tokens, j)) if tokens else set())
         anywhere.append({f for i in range(len(tokens)) for f in surface_features(tokens, i)})
-    return windows, centers, features, anywhere
+        fired.append([whole_word(tokens, j)] if tokens else [])
+        every.append(re.findall(r"[A-Za-z]+", join_tokens(tokens)))
+    return windows, centers, features, anywhere, fired, every
 
 
 def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> str:
@@ -236,13 +251,13 @@ def image_text(stimulus_id: str, image: Any, classifier_class: str | None) -> st
 def _image_stimuli(cache: Any, rows: list[int], sample_rows: list[int]
                    ) -> tuple[list[str], list[set[str]]]:
     """(each image read as words, its scene's layout properties) for `rows`; an object is
-    large against the objects of `sample_rows`."""
+    large or small against the objects of `sample_rows`."""
     images = [image.convert("RGB") for image in cache.corpus.items(rows)]
     classes = classifier_classes([cache.corpus.ids[row] for row in rows], images)
-    large = large_cut([images[rows.index(r)] for r in sample_rows if r in rows])
+    cuts = size_cuts([images[rows.index(r)] for r in sample_rows if r in rows])
     return [image_text(cache.corpus.ids[row], image, cls)
             for row, image, cls in zip(rows, images, classes, strict=True)], [
-        set(image_scene_features(image, large)) for image in images]
+        set(image_scene_features(image, cuts)) for image in images]
 
 
 @tool("vision", result=DescriptionFit, name="rank_descriptions")
@@ -276,23 +291,24 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     sample_rows = [int(i) for i in cache.sample_indices if int(i) not in taken][:64]
     tops = top_rows + fresh_rows
     rows = tops + sample_rows
-    centers = features = anywhere = None
+    centers = features = anywhere = fired = every = None
     if model.modality == "text":
-        (texts, centers, features, anywhere), read_as = _text_stimuli(
+        (texts, centers, features, anywhere, fired, every), read_as = _text_stimuli(
             address, cache, tops, sample_rows), (
-            "firing windows of texts, the words and surface features named")
+            "firing windows of texts, the words, surface features and word shapes named")
     else:
         (texts, features), read_as = _image_stimuli(cache, rows, sample_rows), (
             "labels, captions, scenes, their layout and classes")
     real = np.concatenate([np.asarray(cache.top_values[address.index][:len(tops)]),
                            _sample_values(cache, address.index, sample_rows)])
-    readings = [predicted(list(descriptions), texts, centers, features, model.modality)]
+    readings = [predicted(list(descriptions), texts, centers, features, model.modality,
+                          fired)]
     # texts are read twice: the window where the unit fires (which token) and the whole text
     # (which texts, by its meaning and by the surface features any of its words has); a
     # description should predict both
     if model.modality == "text":
         readings.append(predicted(list(descriptions), [str(t) for t in cache.corpus.items(rows)],
-                                  features=anywhere))
+                                  features=anywhere, words=every))
     n_top, n_tops = len(top_rows), len(tops)
     first = np.r_[0:n_top, n_tops:len(rows)]
     again = np.r_[n_top:len(rows)]

@@ -19,6 +19,7 @@ from tools.observation import Observation
 from tools.registry import tool
 from tools.results import ToolResult
 from tools.text_common import text_unit
+from tools.word_shape import ending_lifts, initial_lifts, length_lifts
 from tools.wordnet import Category, categories, past_tense_form
 
 #: A token "fires" at or above this share of the unit's peak over its top texts.
@@ -57,6 +58,10 @@ class TokenEvidence(ToolResult):
     endings: list[Lift]
     features: list[Lift]
     categories: list[Category] = []
+    # the firing words' shape against the sample's words (`tools.word_shape`): the best
+    # length cut each way ("3 letters or fewer") and over-represented first letters
+    lengths: list[Lift] = []
+    initials: list[Lift] = []
     sources: list[Lift] = []  # kinds of text (the corpus's sources) among the top texts
     contexts: list[FiringContext]
     by_position: dict[str, float]
@@ -112,7 +117,7 @@ def _spaced(tokens: list[str]) -> bool:
     return any(t[:1].isspace() for t in tokens[1:])
 
 
-def _word(tokens: list[str], position: int) -> str:
+def whole_word(tokens: list[str], position: int) -> str:
     """The whole word a (sub-word) token belongs to."""
     if not _spaced(tokens):
         return tokens[position].strip()
@@ -161,7 +166,7 @@ SENTENCE_END = re.compile(r"[.!?:;\"'\u201d)]\s*$")
 
 def surface_features(tokens: list[str], position: int) -> list[str]:
     token = tokens[position]
-    word = _word(tokens, position)
+    word = whole_word(tokens, position)
     found = []
     if word[:1].isupper():
         found.append("capitalised word")
@@ -297,36 +302,37 @@ def token_evidence(ctx: ToolContext, unit: str,
     base_tokens = Counter(_norm(t) for tokens in base.tokens for t in tokens)
     base_total = sum(base_tokens.values())
     base_ngrams: Counter = Counter()
-    base_endings: Counter = Counter()
     base_features: Counter = Counter()
     for tokens in base.tokens:
         for j in range(len(tokens)):
             base_ngrams.update(_ngrams(tokens, j))
-            base_endings[_ending(tokens, j)] += 1
             base_features.update(surface_features(tokens, j))
     counts: Counter = Counter()
     ngrams: Counter = Counter()
-    endings: Counter = Counter()
     features: Counter = Counter()
     contexts = []
     for i, j, value in firing:
         tokens = acts.tokens[i]
         counts[_norm(tokens[j])] += 1
         ngrams.update(_ngrams(tokens, j))
-        endings[_ending(tokens, j)] += 1
         features.update(surface_features(tokens, j))
         if len(contexts) < 12:
             contexts.append(FiringContext(text=top[i][:300], token=tokens[j], value=round(value, 4),
                                           window=_window(tokens, j)))
     total = len(firing)
+    # each firing word once per text (a word split into several firing tokens is one word)
+    words = list({(i, whole_word(acts.tokens[i], j)): None for i, j, _ in firing})
+    fired = [w for _, w in words]
+    sample_words = [w for t in sample for w in re.findall(r"[A-Za-z]+", t)]
     result = TokenEvidence(
         unit=str(address), corpus=ctx.corpus, threshold=round(threshold, 5), firing=total,
         tokens=_lifts(counts, total, base_tokens, base_total),
         ngrams=_lifts(ngrams, total, base_ngrams, base_total),
-        endings=_lifts(endings, total, base_endings, base_total, minimum=3, limit=6),
+        endings=[Lift(**r) for r in ending_lifts(fired, sample_words)],
         features=_lifts(features, total, base_features, base_total, minimum=3, limit=6),
-        categories=categories([_word(acts.tokens[i], j) for i, j, _ in firing],
-                              [w for t in sample for w in re.findall(r"[A-Za-z]+", t)]),
+        categories=categories([whole_word(acts.tokens[i], j) for i, j, _ in firing], sample_words),
+        lengths=[Lift(**r) for r in length_lifts(fired, sample_words)],
+        initials=[Lift(**r) for r in initial_lifts(fired, sample_words)],
         sources=source_lifts(cache, address.index, k),
         contexts=contexts, by_position=_by_position(base), by_frequency=_by_frequency(
             base, base_tokens))
@@ -334,6 +340,11 @@ def token_evidence(ctx: ToolContext, unit: str,
     if result.endings:
         lines.append("word endings: " + ", ".join(f"-{e.item} ({e.share:.0%} vs "
                                                   f"{e.base_share:.1%})" for e in result.endings))
+    if result.lengths or result.initials:
+        lines.append("word shape: " + ", ".join(
+            [f"{r.item} ({r.share:.0%} vs {r.base_share:.0%})" for r in result.lengths]
+            + [f"first letter {r.item!r} ({r.share:.0%} vs {r.base_share:.1%})"
+               for r in result.initials[:4]]))
     if result.sources:
         lines.append("kinds of text: " + ", ".join(f"{r.item} ({r.share:.0%} of top texts vs "
                                                    f"{r.base_share:.0%})" for r in result.sources))
@@ -352,11 +363,6 @@ def _ngrams(tokens: list[str], position: int) -> list[str]:
             out.append(re.sub(r"\s+", " ", glue.join(tokens[position - size + 1:position + 1])
                               ).strip().lower())
     return out
-
-
-def _ending(tokens: list[str], position: int) -> str:
-    word = re.sub(r"[^a-z]", "", _word(tokens, position).lower())
-    return word[-3:] if len(word) >= 5 else ""
 
 
 def _by_position(acts: Any) -> dict[str, float]:

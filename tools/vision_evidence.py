@@ -35,6 +35,10 @@ SCENE_PHRASES = {
     "a warm-coloured object": "objects in warm colours (red, orange, yellow, pink)",
     "a cool-coloured object": "objects in cool colours (green, cyan, blue, purple)",
     "two objects of the same colour": "objects that share their colour with another object",
+    # the other end of each measured property: size, luminance, distance from the centre
+    "a small object": "small objects",
+    "an object lighter than the background": "objects lighter than the background",
+    "an object near a corner": "objects near a corner of the image",
 }
 #: The same properties qualifying a shape ("circles near the centre of the image").
 SCENE_QUALIFIERS = {
@@ -49,15 +53,25 @@ SCENE_QUALIFIERS = {
     "a warm-coloured object": "in warm colours",
     "a cool-coloured object": "in cool colours",
     "two objects of the same colour": "that share their colour with another object",
+    "a small object": "that are small",
+    "an object lighter than the background": "lighter than the background",
+    "an object near a corner": "near a corner of the image",
 }
 #: An object is large when its size is at least this quantile of the object sizes in the
-#: random sample of the same corpus (`large_cut`); LARGE when there is no sample.
+#: random sample of the same corpus (`size_cuts`), small when at most SMALL_QUANTILE; LARGE
+#: and SMALL when there is no sample.
 LARGE_QUANTILE = 75
+SMALL_QUANTILE = 25
 LARGE = 0.13
+SMALL = 0.07
+#: An object whose centre is within this distance of two edges (fractions of the image) is
+#: near a corner.
+CORNER = 0.25
 #: An object within this distance of the centre on both axes (fractions of the image) is
 #: near the centre (the central 24% by 24% of the image).
 CENTRE = 0.12
-#: An object darker than the background by this much luminance (0-255) is darker.
+#: An object darker (lighter) than the background by this much luminance (0-255) is darker
+#: (lighter).
 DARKER = 60.0
 COUNT_WORDS = {1: "exactly one object", 2: "exactly two objects", 3: "exactly three objects",
                4: "exactly four objects"}
@@ -82,17 +96,21 @@ def _warmth(rgb: tuple[int, int, int]) -> str | None:
     return "warm" if degrees < 70 or degrees >= 290 else "cool"
 
 
-def large_cut(images: list[Image.Image]) -> float:
-    """The size from which an object counts as large, from a sample of generated images."""
+def size_cuts(images: list[Image.Image]) -> tuple[float, float]:
+    """(small, large): the sizes up to which an object counts as small and from which it
+    counts as large, from a sample of generated images."""
     from models.stimuli.images import read_spec
 
     sizes = [o.size for spec in (read_spec(i) for i in images) if spec for o in spec.objects]
-    return float(np.percentile(sizes, LARGE_QUANTILE)) if sizes else LARGE
+    if not sizes:
+        return SMALL, LARGE
+    return (float(np.percentile(sizes, SMALL_QUANTILE)),
+            float(np.percentile(sizes, LARGE_QUANTILE)))
 
 
-def scene_features(spec: Any, large: float = LARGE) -> list[str]:
+def scene_features(spec: Any, large: float = LARGE, small: float = SMALL) -> list[str]:
     """The layout properties (`SCENE_PHRASES`) of a generated scene; objects of size `large`
-    or more are large."""
+    or more are large, of size `small` or less small."""
     objects = list(spec.objects)
     found = [COUNT_WORDS.get(len(objects), "five or more objects")] if objects else []
     backgrounds = [c for c in (_rgb(c) for c in spec.background.colours) if c]
@@ -102,10 +120,16 @@ def scene_features(spec: Any, large: float = LARGE) -> list[str]:
         rgb = _rgb(o.colour)
         if o.size >= large:
             found.append("a large object")
+        if o.size <= small:
+            found.append("a small object")
         if abs(o.x - 0.5) <= CENTRE and abs(o.y - 0.5) <= CENTRE:
             found.append("an object near the centre")
+        if min(o.x, 1 - o.x) <= CORNER and min(o.y, 1 - o.y) <= CORNER:
+            found.append("an object near a corner")
         if rgb is not None and _luminance(rgb) <= ground - DARKER:
             found.append("an object darker than the background")
+        if rgb is not None and _luminance(rgb) >= ground + DARKER:
+            found.append("an object lighter than the background")
         warmth = _warmth(rgb) if rgb is not None else None
         if warmth:
             found.append(f"a {warmth}-coloured object")
@@ -114,12 +138,14 @@ def scene_features(spec: Any, large: float = LARGE) -> list[str]:
     return sorted(set(found))
 
 
-def image_scene_features(image: Image.Image, large: float = LARGE) -> list[str]:
-    """`scene_features` of a generated image (from the scene it carries); [] for a photo."""
+def image_scene_features(image: Image.Image, cuts: tuple[float, float] = (SMALL, LARGE)
+                         ) -> list[str]:
+    """`scene_features` of a generated image (from the scene it carries), with the (small,
+    large) size cuts of `size_cuts`; [] for a photo."""
     from models.stimuli.images import read_spec
 
     spec = read_spec(image)
-    return scene_features(spec, large) if spec is not None else []
+    return scene_features(spec, large=cuts[1], small=cuts[0]) if spec is not None else []
 
 
 #: Hue ranges (degrees) of the colour names, for saturated pixels.
@@ -251,13 +277,13 @@ def image_evidence(ctx: ToolContext, unit: str,
     recorded = activations(str(address), top)
     level = float(cache.quantiles[address.index][QUANTILES.index(0.5)])
     labels, words, colours, scene = Counter(), Counter(), Counter(), Counter()
-    large = large_cut(sample)
+    cuts = size_cuts(sample)
     coverage, density, axis = [], [], []
     for row, image, unit_map in zip(rows, top, recorded.maps, strict=True):
         found_labels, found_words = _labels(cache.corpus.ids[row], image)
         labels.update(set(found_labels))
         words.update(set(found_words))
-        scene.update(image_scene_features(image, large))
+        scene.update(image_scene_features(image, cuts))
         mask = exemplar_mask(unit_map, image.size, level)
         pixels = np.asarray(image)
         region = colour_names(pixels)[mask]
@@ -271,7 +297,7 @@ def image_evidence(ctx: ToolContext, unit: str,
         found_labels, found_words = _labels(cache.corpus.ids[row], image)
         base_labels.update(set(found_labels))
         base_words.update(set(found_words))
-        base_scene.update(image_scene_features(image, large))
+        base_scene.update(image_scene_features(image, cuts))
         names = colour_names(np.asarray(image))
         base_colours.update(name for name, n in Counter(names.ravel()).items()
                             if n >= 0.15 * names.size)

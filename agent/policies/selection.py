@@ -19,6 +19,7 @@ from typing import Any
 
 from tools.text_evidence import FEATURE_PHRASES, FEATURE_QUALIFIERS
 from tools.vision_evidence import SCENE_PHRASES, SCENE_QUALIFIERS
+from tools.word_shape import initial_set, length_phrase, letters_phrase
 
 #: A screen "shows" a concept when its AUC reaches this; replication needs it twice.
 REPLICATION_AUC = 0.65
@@ -113,6 +114,12 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
             found.append(Candidate(f"O-ending-{e['item']}", f"words ending in '-{e['item']}'",
                                    f"-{e['item']}", "evidence",
                                    f"{e['share']:.0%} of firing words end so", _strength(e)))
+    for row in evidence.get("lengths", [])[:1]:
+        if row["share"] >= 0.7 and row["lift"] >= 1.8:
+            found.append(_length_candidate(row))
+    initials = _initials(evidence, 0.6)
+    if initials is not None:
+        found.append(initials)
     for f in evidence.get("features", []):
         phrase = FEATURE_PHRASES.get(f["item"])
         if phrase and f["share"] >= 0.5 and f["lift"] >= 1.8:
@@ -124,6 +131,32 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
         if r["share"] >= 0.4 and r["lift"] >= 1.8 and r["item"] in TEXT_KINDS:
             found.append(_kind_candidate(r))
     return _ranked(found)
+
+
+def _length_candidate(row: dict[str, Any]) -> Candidate:
+    return Candidate(f"O-length-{row['item']}", length_phrase(row), row["item"], "evidence",
+                     f"{row['share']:.0%} of the firing words have {row['item']} vs "
+                     f"{row['base_share']:.0%} of words at random", _strength(row))
+
+
+def _initial_rows(evidence: dict[str, Any], share: float) -> list[dict[str, Any]]:
+    """The over-represented first letters that together cover `share` of the firing words,
+    if together they are at least twice as common there as at random."""
+    rows = initial_set(evidence.get("initials", []), share)
+    base = sum(r["base_share"] for r in rows)
+    return rows if rows and sum(r["share"] for r in rows) >= 2 * base else []
+
+
+def _initials(evidence: dict[str, Any], share: float) -> Candidate | None:
+    rows = _initial_rows(evidence, share)
+    if not rows:
+        return None
+    return Candidate(
+        "O-initials", f"words beginning with {letters_phrase(rows)}",
+        "first letters " + ", ".join(r["item"] for r in rows), "evidence",
+        f"{sum(r['share'] for r in rows):.0%} of the firing words begin so vs "
+        f"{sum(r['base_share'] for r in rows):.0%} of words at random",
+        sum(_strength(r) for r in rows))
 
 
 def _kind_candidate(r: dict[str, Any]) -> Candidate:
@@ -284,6 +317,27 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{c['name']} + {f['item']}", [c, f],
                     f"{c['share']:.0%} of the firing words are {c['name']} words and "
                     f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)")
+            # ... or a category and a word shape: an ending, first letters or a length
+            shapes = [(f"ending in '-{e['item']}'", e["item"], [e])
+                      for e in evidence.get("endings", [])[:2] if e["share"] >= COMPOSE_SHARE]
+            firsts = _initial_rows(evidence, COMPOSE_SHARE)
+            if firsts:
+                shapes.append((f"beginning with {letters_phrase(firsts)}",
+                               "first letters " + ", ".join(r["item"] for r in firsts), firsts))
+            shapes += [(f"of {r['item']}", r["item"], [r])
+                       for r in evidence.get("lengths", [])[:1] if r["share"] >= COMPOSE_SHARE]
+            if c["share"] >= COMPOSE_SHARE:
+                for qualifier, label, rows in shapes[:2]:
+                    add(f"O-category-{c['name']}-{label}", f"words for {name} {qualifier}, "
+                        f"such as {', '.join(c['members'][:3])}", f"{c['name']} + {label}",
+                        [c] + rows, f"{c['share']:.0%} of the firing words are {c['name']} "
+                        f"words and they share the word shape {label!r}")
+        for row in evidence.get("lengths", [])[:2]:
+            if row["share"] >= 0.5 and row["lift"] >= 1.5:
+                extra.append(_length_candidate(row))
+        initials = _initials(evidence, 0.5)
+        if initials is not None:
+            extra.append(initials)
         for g in [g for g in evidence.get("ngrams", []) if g["lift"] >= 3
                   and any(w.isalpha() for w in g["item"].split())][:2]:
             add(f"O-phrase-{g['item']}", f"the last word of the phrase '{g['item']}'",

@@ -205,6 +205,14 @@ def test_scene_layout_features_of_generated_scenes():
     assert {"exactly three objects", "a large object", "an object near the centre",
             "an object darker than the background", "a warm-coloured object",
             "two objects of the same colour"} <= found
+    assert not found & {"a small object", "an object lighter than the background"}
     alone = SceneSpec(BackgroundSpec(colours=["black"]), [ObjectSpec("ring", "cyan", 0.2, 0.8)])
     found = set(scene_features(alone, large=0.15))
-    assert found == {"exactly one object", "a cool-coloured object"}
+    # the other end of each property: near a corner, lighter than a black background
+    assert found == {"exactly one object", "a cool-coloured object", "an object near a corner",
+                     "an object lighter than the background"}
+    tiny = SceneSpec(BackgroundSpec(colours=["white"]), [ObjectSpec("star", "blue", 0.5, 0.3,
+                                                                    0.05)])
+    assert set(scene_features(tiny, large=0.15, small=0.06)) == {
+        "exactly one object", "a cool-coloured object", "a small object",
+        "an object darker than the background"}
