@@ -92,6 +92,10 @@ class DescriptionFit(ToolResult):
     corpus: str
     read_as: str  # how stimuli were read ("firing windows", "labels, captions and classes")
     natural: bool = False  # the exemplar split is natural data (not procedural stimuli)
+    # False when half the random sample or more reaches the top exemplars' lowest activation
+    # (a unit that fires on something in nearly every text): then top and random stimuli are
+    # not different, and no fit can tell descriptions apart
+    informative: bool = True
     top: int
     random: int
     fits: list[Fit]  # best first
@@ -100,7 +104,10 @@ class DescriptionFit(ToolResult):
         best = self.fits[0]
         return (f"Best description on the exemplar split: {best.description!r} (rank "
                 f"correlation {best.spearman:+.2f}, AUC {best.auc:.2f}, over {self.top} top "
-                f"and {self.random} random stimuli).")
+                f"and {self.random} random stimuli)." + (
+                    "" if self.informative else " Not informative: half the random stimuli "
+                    "or more reach the top exemplars' activation, so top and random do not "
+                    "differ."))
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"description": f.description, "rank correlation": round(f.spearman, 3),
@@ -301,6 +308,9 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
             "labels, captions, scenes, their layout and classes")
     real = np.concatenate([np.asarray(cache.top_values[address.index][:len(tops)]),
                            _sample_values(cache, address.index, sample_rows)])
+    n_sample = len(rows) - len(tops)
+    reached = float(np.mean(real[len(tops):] >= real[:len(top_rows)].min())) if n_sample else 0.0
+    informative = bool(np.ptp(real) > 0 and reached < 0.5)
     readings = [predicted(list(descriptions), texts, centers, features, model.modality,
                           fired)]
     # texts are read twice: the window where the unit fires (which token) and the whole text
@@ -328,7 +338,7 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     fits.sort(key=lambda f: -f.score)
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
                             natural=str(cache.corpus.name).startswith(("natural", "hub-")),
-                            top=len(top_rows), random=len(sample_rows), fits=fits)
+                            informative=informative, top=len(top_rows), random=len(sample_rows), fits=fits)
     lines = [result.headline()] + [
         f"  {f.spearman:+.2f} / AUC {f.auc:.2f}"
         + (f" (whole texts {f.text_spearman:+.2f} / AUC {f.text_auc:.2f})"

@@ -52,6 +52,7 @@ class Candidate:
     source: str  # "vocabulary" or "evidence"
     why: str
     strength: float = 0.0  # evidence share x log lift (open candidates)
+    coverage: float = 0.0  # share of the firing exemplars its evidence speaks for
     concepts: list[str] = field(default_factory=list)
     composition: str = "open"
     status: str = "open"  # open | replicated | not replicated | contradicted
@@ -75,6 +76,14 @@ def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _cover(rows: list[dict[str, Any]], joint: str = "any") -> float:
+    """The share of the firing exemplars a candidate speaks for: any of its items ("any": a
+    listing, at most the sum of their shares) or all of them together ("all": a composition,
+    at most the smallest share)."""
+    shares = [float(r["share"]) for r in rows] or [0.0]
+    return round(min(shares) if joint == "all" else min(1.0, sum(shares)), 4)
+
+
 def _strength(row: dict[str, Any]) -> float:
     import math
 
@@ -92,7 +101,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
                 f"O-category-{c['name']}", f"words for {name}, such as "
                 f"{', '.join(c['members'][:3])}", c["name"], "evidence",
                 f"{c['share']:.0%} of the firing words are {c['name']} words in WordNet "
-                f"({c['definition']}), {c['base_share']:.1%} at random", _strength(c)))
+                f"({c['definition']}), {c['base_share']:.1%} at random", _strength(c), c['share']))
     tokens = [t for t in evidence.get("tokens", []) if t["lift"] >= 3][:3]
     if tokens:
         share = sum(t["share"] for t in tokens)
@@ -100,7 +109,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
             "O-tokens", f"the tokens {_listing([t['item'] for t in tokens])}",
             "tokens " + ", ".join(t["item"] for t in tokens), "evidence",
             f"these tokens are {share:.0%} of the firing positions",
-            sum(_strength(t) for t in tokens)))
+            sum(_strength(t) for t in tokens), _cover(tokens)))
     phrases = [g for g in evidence.get("ngrams", []) if g["share"] >= 0.15
                and sum(w.isalpha() for w in g["item"].split()) >= 2]
     if phrases:
@@ -108,12 +117,12 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
         found.append(Candidate(f"O-phrase-{g['item']}", f"the last word of the phrase "
                                f"'{g['item']}'", g["item"], "evidence",
                                f"{g['share']:.0%} of firing positions end this phrase",
-                               _strength(g)))
+                               _strength(g), g['share']))
     for e in evidence.get("endings", [])[:1]:
         if e["share"] >= 0.3:
             found.append(Candidate(f"O-ending-{e['item']}", f"words ending in '-{e['item']}'",
                                    f"-{e['item']}", "evidence",
-                                   f"{e['share']:.0%} of firing words end so", _strength(e)))
+                                   f"{e['share']:.0%} of firing words end so", _strength(e), e['share']))
     for row in evidence.get("lengths", [])[:1]:
         if row["share"] >= 0.7 and row["lift"] >= 1.8:
             found.append(_length_candidate(row))
@@ -125,7 +134,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
         if phrase and f["share"] >= 0.5 and f["lift"] >= 1.8:
             found.append(Candidate(f"O-feature-{f['item']}", phrase, f["item"], "evidence",
                                    f"{f['share']:.0%} of firing positions vs "
-                                   f"{f['base_share']:.0%} at random", _strength(f)))
+                                   f"{f['base_share']:.0%} at random", _strength(f), f['share']))
             break
     for r in evidence.get("sources", [])[:1]:
         if r["share"] >= 0.4 and r["lift"] >= 1.8 and r["item"] in TEXT_KINDS:
@@ -136,7 +145,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
 def _length_candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(f"O-length-{row['item']}", length_phrase(row), row["item"], "evidence",
                      f"{row['share']:.0%} of the firing words have {row['item']} vs "
-                     f"{row['base_share']:.0%} of words at random", _strength(row))
+                     f"{row['base_share']:.0%} of words at random", _strength(row), row['share'])
 
 
 def _initial_rows(evidence: dict[str, Any], share: float) -> list[dict[str, Any]]:
@@ -147,22 +156,30 @@ def _initial_rows(evidence: dict[str, Any], share: float) -> list[dict[str, Any]
     return rows if rows and sum(r["share"] for r in rows) >= 2 * base else []
 
 
+def _either(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Alternatives (first letters) as one evidence row: their shares added up."""
+    share = min(1.0, sum(r["share"] for r in rows))
+    base = sum(r["base_share"] for r in rows)
+    return {"item": " or ".join(r["item"] for r in rows), "share": round(share, 4),
+            "base_share": round(base, 5), "lift": round(share / max(base, 1e-3), 2)}
+
+
 def _initials(evidence: dict[str, Any], share: float) -> Candidate | None:
     rows = _initial_rows(evidence, share)
     if not rows:
         return None
+    either = _either(rows)
     return Candidate(
         "O-initials", f"words beginning with {letters_phrase(rows)}",
         "first letters " + ", ".join(r["item"] for r in rows), "evidence",
-        f"{sum(r['share'] for r in rows):.0%} of the firing words begin so vs "
-        f"{sum(r['base_share'] for r in rows):.0%} of words at random",
-        sum(_strength(r) for r in rows))
+        f"{either['share']:.0%} of the firing words begin so vs "
+        f"{either['base_share']:.0%} of words at random", _strength(either), either["share"])
 
 
 def _kind_candidate(r: dict[str, Any]) -> Candidate:
     return Candidate(f"O-kind-{r['item']}", TEXT_KINDS[r["item"]], r["item"], "evidence",
                      f"{r['share']:.0%} of the top texts are {r['item']} texts vs "
-                     f"{r['base_share']:.0%} at random", _strength(r))
+                     f"{r['base_share']:.0%} at random", _strength(r), r['share'])
 
 
 def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
@@ -173,14 +190,14 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
             found.append(Candidate(f"O-label-{row['item']}", f"images of {row['item']}",
                                    row["item"], "evidence",
                                    f"{row['share']:.0%} of top images vs {row['base_share']:.0%}"
-                                   " at random", _strength(row)))
+                                   " at random", _strength(row), row['share']))
     for row in evidence.get("classes", [])[:2]:
         if row["share"] >= 0.2:
             found.append(Candidate(f"O-class-{row['item']}",
                                    f"things that look like a {row['item']}", row["item"],
                                    "evidence", f"a classifier sees a {row['item']} in "
                                    f"{row['share']:.0%} of top images vs "
-                                   f"{row['base_share']:.0%} at random", _strength(row)))
+                                   f"{row['base_share']:.0%} at random", _strength(row), row['share']))
     colours = [row for row in evidence.get("colours", []) if row["share"] >= 0.4][:2]
     if colours:
         names = " and ".join(row["item"] for row in colours)
@@ -188,12 +205,12 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
                                "the regions that drive it are " + ", ".join(
                                    f"{r['item']} in {r['share']:.0%} of top images vs "
                                    f"{r['base_share']:.0%} at random" for r in colours),
-                               sum(_strength(r) for r in colours)))
+                               sum(_strength(r) for r in colours), _cover(colours, 'all')))
     words = [row for row in evidence.get("words", []) if row["share"] >= 0.6][:2]
     for row in words:
         found.append(Candidate(f"O-word-{row['item']}", f"images showing {row['item']}",
                                row["item"], "evidence", f"{row['share']:.0%} of top images "
-                               f"vs {row['base_share']:.0%} at random", _strength(row)))
+                               f"vs {row['base_share']:.0%} at random", _strength(row), row['share']))
     for row in evidence.get("scene", []):
         if SCENE_PHRASES.get(row["item"]) and row["share"] >= 0.5 and row["lift"] >= 1.8:
             found.append(_scene_candidate(row))
@@ -203,7 +220,7 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
 def _scene_candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(f"O-scene-{row['item']}", SCENE_PHRASES[row["item"]], row["item"],
                      "evidence", f"{row['item']} in {row['share']:.0%} of top scenes vs "
-                     f"{row['base_share']:.0%} at random", _strength(row))
+                     f"{row['base_share']:.0%} at random", _strength(row), row['share'])
 
 
 def _ranked(found: list[Candidate], limit: int = 6) -> list[Candidate]:
@@ -251,9 +268,10 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
     found = text_candidates(evidence) if modality == "text" else image_candidates(evidence)
     extra: list[Candidate] = []
 
-    def add(cid: str, text: str, label: str, rows: list[dict[str, Any]], why: str) -> None:
+    def add(cid: str, text: str, label: str, rows: list[dict[str, Any]], why: str,
+            joint: str = "any") -> None:
         extra.append(Candidate(cid, text, label, "evidence", why,
-                               sum(_strength(r) for r in rows)))
+                               sum(_strength(r) for r in rows), _cover(rows, joint)))
 
     def listings(rows: list[dict[str, Any]], kind: str, phrase: str, article: str = "") -> None:
         for r in rows:
@@ -288,7 +306,7 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{_plural(shape['item'])} {SCENE_QUALIFIERS[r['item']]}",
                     f"{shape['item']} + {r['item']}", [shape, r],
                     f"a {shape['item']} in {shape['share']:.0%} of top scenes, "
-                    f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)")
+                    f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)", joint="all")
         if labels and classes:
             add("O-label-class", f"images of {labels[0]['item']}, or things that look like a "
                 f"{classes[0]['item']}", f"{labels[0]['item']} / {classes[0]['item']}",
@@ -316,14 +334,15 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{FEATURE_QUALIFIERS[f['item']]}, such as {', '.join(c['members'][:3])}",
                     f"{c['name']} + {f['item']}", [c, f],
                     f"{c['share']:.0%} of the firing words are {c['name']} words and "
-                    f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)")
+                    f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)", joint="all")
             # ... or a category and a word shape: an ending, first letters or a length
             shapes = [(f"ending in '-{e['item']}'", e["item"], [e])
                       for e in evidence.get("endings", [])[:2] if e["share"] >= COMPOSE_SHARE]
             firsts = _initial_rows(evidence, COMPOSE_SHARE)
-            if firsts:
+            if firsts:  # the letters are alternatives: together they are one property
                 shapes.append((f"beginning with {letters_phrase(firsts)}",
-                               "first letters " + ", ".join(r["item"] for r in firsts), firsts))
+                               "first letters " + ", ".join(r["item"] for r in firsts),
+                               [_either(firsts)]))
             shapes += [(f"of {r['item']}", r["item"], [r])
                        for r in evidence.get("lengths", [])[:1] if r["share"] >= COMPOSE_SHARE]
             if c["share"] >= COMPOSE_SHARE:
@@ -331,7 +350,7 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     add(f"O-category-{c['name']}-{label}", f"words for {name} {qualifier}, "
                         f"such as {', '.join(c['members'][:3])}", f"{c['name']} + {label}",
                         [c] + rows, f"{c['share']:.0%} of the firing words are {c['name']} "
-                        f"words and they share the word shape {label!r}")
+                        f"words and they share the word shape {label!r}", joint="all")
         for row in evidence.get("lengths", [])[:2]:
             if row["share"] >= 0.5 and row["lift"] >= 1.5:
                 extra.append(_length_candidate(row))
@@ -360,7 +379,7 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
             add("O-kind-tokens", f"{TEXT_KINDS[kinds[0]['item']]}, especially the tokens "
                 f"{_listing([t['item'] for t in tokens[:3]])}",
                 f"{kinds[0]['item']} + tokens", [kinds[0]] + tokens[:3],
-                "the kind of text it fires in and the tokens it fires on")
+                "the kind of text it fires in and the tokens it fires on", joint="all")
     seen, ids, out = set(), set(), []
     for c in found + extra:
         if c.description not in seen and c.id not in ids:
@@ -400,26 +419,47 @@ def replication(concept: str, screens: list[dict[str, Any]], designs: list[dict[
                               if aucs else "never screened")
 
 
-def choose(candidates: list[Candidate], natural: bool = False) -> Candidate | None:
+def choose(candidates: list[Candidate], natural: bool = False,
+           informative: bool = True) -> Candidate | None:
     """The candidate to conclude with: the best fit on the exemplar split among those not
     contradicted (vocabulary ones must have replicated). On procedural exemplars a replicated
     vocabulary verdict keeps the answer unless an open one fits clearly better; on natural
     exemplars (`natural`) the verdict, measured on generated stimuli, gets no head start: the
-    question is what the unit does on real data. Without fits, the replicated vocabulary
-    verdict, else the strongest open candidate."""
+    question is what the unit does on real data. Without fits, or with fits that cannot tell
+    descriptions apart (`informative` False: random stimuli fire as much as the top ones), the
+    replicated vocabulary verdict, else the open candidate that speaks for the most firing
+    exemplars (then the strongest)."""
     eligible = [c for c in candidates if c.status not in ("contradicted", "not replicated")]
     if not eligible:
         return None
-    fitted = [c for c in eligible if c.fit is not None]
+    fitted = [c for c in eligible if c.fit is not None] if informative else []
     causal = [c for c in eligible if c.source == "vocabulary"]
     if not fitted:
-        return causal[0] if causal else max(eligible, key=lambda c: c.strength)
+        return causal[0] if causal else max(eligible, key=lambda c: (c.coverage, c.strength))
     best = max(fitted, key=lambda c: c.fit)
     margin = 0.0 if natural else (
         CAUSAL_MARGIN + CAUSAL_WEIGHT * (causal[0].confidence if causal else 0.0))
     if causal and causal[0].fit is not None and causal[0].fit >= best.fit - margin:
         return causal[0]
     return best
+
+
+def contested(candidates: list[Candidate], natural: bool, testable: Any
+               ) -> tuple[Candidate, Candidate] | None:
+    """(vocabulary verdict, open candidate) when `choose` would keep the verdict only by its
+    head start over an open candidate that fits the exemplar split better and names a property
+    `testable(description)` says can be checked on fresh stimuli: the two should be told apart
+    by experiment (`dissociate`), not by the head start."""
+    eligible = [c for c in candidates if c.status not in ("contradicted", "not replicated")]
+    causal = [c for c in eligible if c.source == "vocabulary"]
+    if natural or not causal or causal[0].fit is None or causal[0].composition not in (
+            "single", "or", "and"):
+        return None
+    better = [c for c in eligible if c.source != "vocabulary" and c.fit is not None
+              and c.fit > causal[0].fit and testable(c.description)]
+    if not better or choose(candidates, natural) is not causal[0]:
+        return None
+    return causal[0], max(better, key=lambda c: c.fit)
 
 
 def confidence(c: Candidate, verdict: dict[str, Any] | None) -> float:

@@ -26,6 +26,7 @@ from agent.policies.selection import (
     Candidate,
     choose,
     confidence,
+    contested,
     designs,
     open_pool,
     replication,
@@ -50,6 +51,7 @@ from agent.state import AgentState, Hypothesis
 from tools.bias import BackgroundBias
 from tools.cot import CotCorruption, CotTruncation
 from tools.description_fit import MAX_DESCRIPTIONS, DescriptionFit
+from tools.dissociation import Dissociation, can_test, dissociation_row
 from tools.results import ConceptEnrichment, ConceptProbe, ConceptScreen
 from tools.text_evidence import TokenEvidence
 from tools.vision_evidence import ImageEvidence
@@ -260,6 +262,14 @@ class SystematicPolicy(Policy):
                          "seed": 1},
                         f"2x2 design {a} x {b}: cell {cell}", hid))
             return calls
+        if stage == "dissociate":
+            causal, other = self._contest(ps)
+            return [ToolCall("dissociate", {"unit": unit, "concepts": causal.concepts,
+                                            "composition": causal.composition,
+                                            "property": other.description},
+                             f"fresh stimuli split by {causal.label!r} and by "
+                             f"{other.description!r}: which drives the unit without the "
+                             "other?", [causal.id, other.id])]
         if stage == "select":
             live = [c for c in ps.get("pool", []) if c.status not in ("contradicted",
                                                                       "not replicated")]
@@ -315,6 +325,9 @@ class SystematicPolicy(Policy):
                     c.fit = max(found) if found else c.fit
                 ps["fits_id"] = exp["id"]
                 ps["fits_natural"] = result.natural
+                ps["fits_informative"] = result.informative
+            elif isinstance(result, Dissociation):
+                ps["dissociation"] = {"id": exp["id"], "result": result.to_json()}
             elif isinstance(result, ConceptScreen):
                 rows = [r.model_dump() for r in result.concepts]
                 if (exp.get("arguments") or {}).get("seed") == REPLICATION_SEED:
@@ -366,14 +379,47 @@ class SystematicPolicy(Policy):
         if stage == "factorial":
             return judge_factorial(ps, state["modality"], self.n)
         if stage == "select":
+            contest = None if ps.get("dissociation") or not ps.get("fits_informative", True) \
+                else contested(ps.get("pool", []), bool(ps.get("fits_natural")),
+                               lambda d: can_test(d, state["modality"]))
+            if contest is not None:  # one more round: an experiment decides, not the margin
+                ps["stage"] = "dissociate"
+                ps["contest"] = [c.id for c in contest]  # ids: the pool holds the objects
+                return []
             return self._settle(ps, state.get("hypotheses", []))
+        if stage == "dissociate":
+            return self._dissociated(ps) + self._settle(ps, state.get("hypotheses", []))
         return []
+
+    @staticmethod
+    def _contest(ps: dict[str, Any]) -> tuple[Candidate, Candidate]:
+        by_id = {c.id: c for c in ps.get("pool", [])}
+        causal, other = ps["contest"]
+        return by_id[causal], by_id[other]
+
+    def _dissociated(self, ps: dict[str, Any]) -> list[Hypothesis]:
+        """The loser of a dissociation is contradicted: it moved the unit nowhere without the
+        other explanation on fresh stimuli."""
+        found = ps.get("dissociation")
+        if not found:
+            return []
+        causal, other = self._contest(ps)
+        result = found["result"]
+        loser = {"property": causal, "concept": other}.get(result["verdict"])
+        if loser is None:
+            return []
+        loser.status = "contradicted"
+        loser.why = (f"on fresh stimuli without the other explanation it does not drive the "
+                     f"unit ({dissociation_row(result)})")
+        return [Hypothesis(id=loser.id, status="refuted", confidence=0.1, note=loser.why,
+                           experiments=[found["id"]])]
 
     def _settle(self, ps: dict[str, Any], earlier: list[Hypothesis]) -> list[Hypothesis]:
         """Statuses once the candidates are ranked: the chosen one supported, the rest not;
         earlier vocabulary hypotheses stay supported only if the answer is theirs."""
         ps["stage"] = "selected"
-        chosen = choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")))
+        chosen = choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")),
+                        informative=ps.get("fits_informative", True))
         ps["chosen"] = chosen
         updates = []
         if chosen is None or chosen.source != "vocabulary":
@@ -391,12 +437,15 @@ class SystematicPolicy(Policy):
                                           confidence=confidence(c, ps.get("verdict"))))
             else:
                 worse = chosen is not None and c.fit is not None and chosen.fit is not None \
-                    and c.fit < chosen.fit - 0.2
+                    and c.fit < chosen.fit - 0.2 and ps.get("fits_informative", True)
                 updates.append(Hypothesis(
                     id=c.id, status="refuted" if worse else "inconclusive", confidence=0.1,
                     note=(f"fits the exemplar split worse ({c.fit:.2f} vs {chosen.fit:.2f})"
                           if worse else "not chosen: another candidate fits as well or "
-                          "better, or was tested causally")))
+                          "better, or was tested causally" if ps.get("fits_informative", True)
+                          else "not chosen: the exemplar split cannot tell candidates apart "
+                          "(random stimuli fire as much as the top ones); the answer speaks "
+                          "for more of the firing exemplars")))
         return updates
 
     def should_conclude(self, state: AgentState, env: PolicyEnv) -> bool:

@@ -5,6 +5,7 @@ from agent.policies.selection import (
     Candidate,
     choose,
     confidence,
+    contested,
     image_candidates,
     open_pool,
     replication,
@@ -62,6 +63,36 @@ def test_choose_keeps_a_causal_verdict_unless_an_open_one_fits_clearly_better():
                         fit=2.0)
     assert choose([dropped, better]) is better  # a dropped verdict is never the answer
     assert choose([dropped]) is None
+
+
+def test_fits_that_cannot_tell_candidates_apart_leave_the_choice_to_coverage():
+    tokens = Candidate("O1", "the tokens 'was' and 'his'", "tokens", "evidence", "", fit=1.4,
+                       strength=1.2, coverage=0.3)
+    short = Candidate("O2", "short words of 3 letters or fewer", "3 letters or fewer",
+                      "evidence", "", fit=1.1, strength=0.9, coverage=1.0)
+    assert choose([tokens, short]) is tokens
+    assert choose([tokens, short], informative=False) is short
+
+
+def test_the_text_pool_reads_word_shape_and_composes_it_with_a_category():
+    evidence = {
+        "categories": [{"name": "animal", "definition": "a living organism", "share": 0.9,
+                        "base_share": 0.01, "lift": 40.0, "members": ["owl", "eagle", "ant"]}],
+        "lengths": [{"item": "3 letters or fewer", "share": 0.8, "base_share": 0.4,
+                     "lift": 2.0, "count": 8}],
+        "initials": [{"item": i, "share": sh, "base_share": 0.03, "lift": 8.0, "count": 3}
+                     for i, sh in (("o", 0.4), ("e", 0.3), ("a", 0.2))],
+        "endings": [{"item": "ly", "share": 0.1, "base_share": 0.01, "lift": 9.0,
+                     "count": 3}]}
+    pool = {c.description: c for c in open_pool(evidence, "text")}
+    assert "short words of 3 letters or fewer" in pool
+    assert "words beginning with 'o' or 'e'" in pool  # the fewest letters for most words
+    composed = [d for d in pool if d.startswith("words for animals beginning with")]
+    # a composition claims both of most firing words: the letters must cover 75% of them
+    assert composed == ["words for animals beginning with 'o', 'e' or 'a', such as owl, "
+                        "eagle, ant"]
+    assert pool[composed[0]].coverage == 0.9  # both parts: the smaller of their shares
+    assert not any("-ly" in d and "animals" in d for d in pool)  # 10% end so: no composition
 
 
 def test_open_confidence_never_exceeds_what_a_correlation_can_claim():
@@ -145,3 +176,22 @@ def test_the_image_pool_names_scene_layout_and_qualifies_a_shape_with_it():
     # strong enough for the one-shot too
     assert "scenes with exactly three objects" in [
         c.description for c in image_candidates(evidence)]
+
+
+def test_a_verdict_kept_only_by_its_head_start_over_a_testable_property_is_contested():
+    vocab = Candidate("V", "white regions", "white", "vocabulary", "", status="replicated",
+                      fit=1.0, confidence=0.8, composition="single", concepts=["white"])
+    light = Candidate("O1", "objects lighter than the background", "lighter", "evidence", "",
+                      fit=1.3)
+    listing = Candidate("O2", "images of cyan triangle", "cyan triangle", "evidence", "",
+                        fit=1.35)
+
+    def testable(description):
+        return "lighter" in description
+
+    assert choose([vocab, light, listing]) is vocab  # within the head start
+    assert contested([vocab, light, listing], False, testable) == (vocab, light)
+    assert contested([vocab, listing], False, testable) is None  # nothing to test
+    assert contested([vocab, light], True, testable) is None  # natural data: no head start
+    light.fit = 2.0  # clearly better: chosen without an experiment
+    assert contested([vocab, light], False, testable) is None

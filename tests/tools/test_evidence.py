@@ -105,6 +105,14 @@ def test_rank_descriptions_prefers_the_right_words_and_punishes_negation(ctx):
     assert fits["anything except circles"]["auc"] < 0.5
     assert circle.data["read_as"].startswith("labels")
     assert circle.data["natural"] is False  # synthetic units read procedural exemplars
+    assert circle.data["informative"] is True
+
+
+def test_rank_descriptions_says_when_random_texts_fire_as_much_as_the_top_ones(ctx):
+    # a unit that fires on every short word reaches its peak in nearly every text
+    obs = call(ctx, "rank_descriptions", "text", unit="synthetic-text:unseen:2",
+               descriptions=["short words of 3 letters or fewer", "the tokens 'was'"])
+    assert obs.data["informative"] is False and "Not informative" in obs.summary
 
 
 def test_rank_descriptions_rejects_bad_lists(ctx):
