@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "firing", "how often each unit of a synthetic layer fires on a corpus",
                 cmd_firing)
     p.add_argument("model", help="synthetic-vision or synthetic-text")
-    p.add_argument("layer", help="single, or, and, and_not, composed, hidden, unseen")
+    p.add_argument("layer", help="single, or, and, and_not, composed, hidden, unseen, blind")
     p.add_argument("-k", type=int, default=3, help="top stimuli to show per unit")
     p.add_argument("--corpus", default="default",
                    help="default, generated, photos, an image folder or a text file")

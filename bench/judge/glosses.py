@@ -65,6 +65,16 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
                           "objects lighter than the background"),
         "corner_objects": ("objects in the corners", "shapes near a corner of the image",
                            "corner items"),
+        # hidden concepts chosen without reading the evidence tools (the blind suites); worded
+        # away from the phrases of every other concept ("with another object", "pictures")
+        "level_objects": ("objects level with another object", "shapes at the same height as "
+                          "another shape", "two shapes at one height"),
+        "close_objects": ("shapes close together", "close beside another shape",
+                          "tightly spaced pairs of shapes"),
+        "largest_object": ("the largest object", "the biggest object",
+                           "the object larger than all the others"),
+        "shape_twins": ("objects of a matching shape", "shapes that appear more than once",
+                        "the same shape appearing twice"),
         # the opposites of layout concepts, which a sentence embedder reads as near the
         # concept itself ("brighter than" vs "darker than the background"): no unit fires on
         # these, so a description that names one is not a description of the concept. (Not
@@ -130,9 +140,19 @@ GLOSSES: dict[str, dict[str, tuple[str, ...]]] = {
                           "thousand", "numbers of 100 or more", "of 100 or more"),
         # hidden concepts that no evidence tool was designed against (the unseen suites)
         "vowel_initial": ("words beginning with a vowel", "words starting with a, e, i, o or u",
-                          "vowel-initial words"),
+                          "vowel-initial words", "a vowel"),
         "ing_forms": ("words ending in -ing", "-ing forms", "gerunds and present participles"),
         "short_words": ("short words", "of 3 letters or fewer", "tiny words like the and is"),
         "ly_words": ("words ending in -ly", "-ly adverbs", "adverbs like quickly"),
+        # hidden concepts chosen without reading the evidence tools (the blind suites); worded
+        # away from the phrases of every other concept ("spelt", "contains words", "first word")
+        "x_words": ("the letter x in a word", "x as one of its letters", "the letter x"),
+        # no bare "comma": "speech between inverted commas" must still name quotations
+        "after_comma": ("the word just after a comma break", "words coming after a comma in "
+                        "a list", "a word that a comma precedes"),
+        # "a vowel" (vowel_initial) keeps the bare "vowel" of "beginning with a vowel" from
+        # naming this one
+        "no_vowel_words": ("no vowel letters", "vowelless", "no vowels"),
+        "wh_words": ("beginning with wh", "starting with wh", "wh-initial"),
     },
 }

@@ -77,8 +77,8 @@ def halves(rows: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
 
 def suite_truths() -> list[SyntheticUnitSpec]:
     """Every ground-truth suite's units: each unit's own description is right by
-    construction. The unseen suites are left out, so that no threshold fit ever sees their
-    concepts (`tests/bench/test_judge.py` still checks their own truths)."""
+    construction. The unseen and blind suites are left out, so that no threshold fit ever sees
+    their concepts (`tests/bench/test_judge.py` still checks their own truths)."""
     from bench.suites import load_suite
 
     names = ("synthetic-vision", "synthetic-text", "functions-text", "compositions-vision",

@@ -6,7 +6,10 @@ and nested compositions, image-/text-level AND and AND-NOT beside their bound co
 `hidden-<m>`: units on hidden concepts (`models.synthetic.hidden`), which no tool can screen
 for, so only what the unit does can explain it; `unseen-<m>`: units on further hidden concepts
 that were added after the evidence tools were written, so no tool was designed or tuned against
-them: how a policy does here against `hidden-<m>` says whether its tools generalise.
+them: how a policy does here against `hidden-<m>` says whether its tools generalise;
+`blind-<m>`: units on hidden concepts chosen by someone who read neither the evidence tools
+nor the agent: the generalisation check that the unseen suites can no longer be, since their
+concepts were known when the tools were last revised.
 """
 
 from __future__ import annotations
@@ -76,3 +79,13 @@ def unseen_vision() -> Suite:
 @register_suite("unseen-text")
 def unseen_text() -> Suite:
     return _synthetic_suite("text", ("unseen",), "unseen-text")
+
+
+@register_suite("blind-vision")
+def blind_vision() -> Suite:
+    return _synthetic_suite("vision", ("blind",), "blind-vision")
+
+
+@register_suite("blind-text")
+def blind_text() -> Suite:
+    return _synthetic_suite("text", ("blind",), "blind-text")

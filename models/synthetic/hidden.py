@@ -8,7 +8,9 @@ says in plain words what each computes, and computes their maps. Only `models.sy
 the benchmark's suites use it; `tests/models/test_hidden_concepts.py` checks that no tool or
 policy imports it. The concepts marked "unseen" below were added after the evidence tools were
 written and back the `unseen-<m>` suites alone: nobody designed a tool with them in mind, so
-those suites show whether the tools generalise beyond the concepts they were built around.
+those suites show whether the tools generalise beyond the concepts they were built around. The
+concepts marked "blind" were chosen, by someone who did not read the evidence tools or the
+agent, after both were written, and back the `blind-<m>` suites alone.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ _PHRASES: dict[str, dict[str, str]] = {
         "ing_forms": "words ending in -ing (running, singing, morning)",
         "short_words": f"short words of {SHORT_WORD} letters or fewer (the, cat, is)",
         "ly_words": "words ending in -ly (quickly, really, early)",
+        # blind: chosen without reading the evidence tools (the `blind-text` suite)
+        "x_words": "words containing the letter x (box, next, explained, example)",
+        "after_comma": "the word right after a comma (everyone, the, my)",
+        "no_vowel_words": "words with no vowel letters (by, my, why, rhythm)",
+        "wh_words": "words beginning with wh (when, where, while, white)",
     },
     "vision": {
         "three_objects": "scenes with exactly three objects",
@@ -76,6 +83,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "small_objects": "small objects (the smallest quarter of object sizes)",
         "light_objects": "objects much lighter than the background",
         "corner_objects": "objects near a corner of the image",
+        # blind: chosen without reading the evidence tools (the `blind-vision` suite)
+        "level_objects": "objects level with another object (at the same height in the image)",
+        "close_objects": "objects close to another object (within 30 % of the image side of "
+                         "it)",
+        "largest_object": "the largest object in a scene that holds more than one",
+        "shape_twins": "objects whose shape appears more than once in the scene",
     },
 }
 

@@ -4,8 +4,10 @@ They are word-form, grammar and language properties that the concept vocabulary 
 (French words, double letters, palindromes, past tense, long words, capitalised words inside a
 sentence, words for times of day, numbers of 100 or more, rhyming sentence endings); and, for
 the `unseen` units that no evidence tool was designed or tuned against, words that begin with a
-vowel, -ing words, short words and -ly words. Each returns 1 on the tokens (as
-`models.concepts.text.tokenize` cuts them) that have the property.
+vowel, -ing words, short words and -ly words; and, for the `blind` units, whose concepts were
+chosen without reading the evidence tools at all, words spelt with an x, the word right after a
+comma, words with no vowel letter and words that begin with wh. Each returns 1 on the tokens
+(as `models.concepts.text.tokenize` cuts them) that have the property.
 """
 
 from __future__ import annotations
@@ -150,6 +152,30 @@ def has_ly_ending(token: str) -> bool:
     return _is_word(token) and len(token) >= 4 and token.lower().endswith("ly")
 
 
+def has_letter_x(token: str) -> bool:
+    """A word with the letter x anywhere in it, in either case ("box", "next", "Exit")."""
+    return _is_word(token) and "x" in token.lower()
+
+
+def has_no_vowel(token: str) -> bool:
+    """A word with none of the letters a, e, i, o, u ("by", "why", "rhythm", "www"); y does
+    not count as a vowel."""
+    return _is_word(token) and not _VOWELS & set(token.lower())
+
+
+def is_wh_initial(token: str) -> bool:
+    """A word of three or more letters that begins with wh ("when", "where", "white")."""
+    return _is_word(token) and len(token) >= 3 and token.lower().startswith("wh")
+
+
+def _after_comma(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The word right after a comma ("everyone" in "After the call, everyone felt calm."): the
+    token that follows a comma token, when it is a word (not a digit or a mark)."""
+    return [k for k in range(1, len(spans))
+            if text[spans[k - 1][0]:spans[k - 1][1]] == ","
+            and _is_word(text[spans[k][0]:spans[k][1]])]
+
+
 def _title_case_inside(text: str, spans: list[tuple[int, int]]) -> list[int]:
     """Capitalised words (Paris, Monday) that do not open their sentence or a quotation."""
     hits = []
@@ -226,6 +252,10 @@ TEXT_DETECTORS: dict[str, Callable[[str, list[tuple[int, int]]], list[int]]] = {
     "ing_forms": _per_token(has_ing_ending),
     "short_words": _per_token(is_short_word),
     "ly_words": _per_token(has_ly_ending),
+    "x_words": _per_token(has_letter_x),
+    "after_comma": _after_comma,
+    "no_vowel_words": _per_token(has_no_vowel),
+    "wh_words": _per_token(is_wh_initial),
 }
 
 

@@ -132,3 +132,47 @@ UNSEEN_VISION_UNITS: list[SyntheticUnitSpec] = [
 
 UNSEEN_UNITS: dict[str, list[SyntheticUnitSpec]] = {
     "vision": UNSEEN_VISION_UNITS, "text": UNSEEN_TEXT_UNITS}
+
+
+# Blind: hidden concepts chosen after the evidence tools and the agent were written, by someone
+# who did not read either and did not pick them by what the tools can detect; unlike the unseen
+# ones above, which were known when the tools were last changed, nobody tuning the tools has
+# seen them. Firing rates on the default corpora, measured with `python -m models firing
+# synthetic-text blind` (and `synthetic-vision`), are listed beside each unit. Left out because
+# they fire on fewer than MIN_FIRING stimuli: `bound_and(emotions_negative, x_words)` (8 texts:
+# "anxious", "anxiety"), `bound_and(science, x_words)` (13: "experiment", "galaxy") and
+# `and_not(close_objects, many_objects)` (1 image at the first cut tried, 0.25: only the smaller
+# objects of crowded scenes came that close). The oracle's reading of scene specs agrees with the
+# vision detectors on every sure object of 1,500 scenes (random and `scene_with([], [])` ones).
+BLIND_TEXT_UNITS: list[SyntheticUnitSpec] = [
+    build_unit("text", "x_words"),  # 17 % of texts
+    build_unit("text", "after_comma"),  # 9.8 %
+    build_unit("text", "no_vowel_words"),  # 21 %
+    build_unit("text", "wh_words"),  # 14 %
+    build_unit("text", _node("bound_and", "questions", "wh_words"),
+               "fires on words beginning with wh in questions (where, who, why)",
+               "wh words in questions"),  # 4.3 %
+    build_unit("text", _node("or", "x_words", "after_comma")),  # 26 %
+    build_unit("text", _node("bound_and_not", "no_vowel_words", "first_person"),
+               "fires on words with no vowel letters that are not first-person pronouns (by, "
+               "why, rhythm, www)", "vowelless words, not first-person"),  # 18 %
+]
+
+
+BLIND_VISION_UNITS: list[SyntheticUnitSpec] = [
+    build_unit("vision", "level_objects"),  # 24 % of images
+    build_unit("vision", "close_objects"),  # 37 %
+    build_unit("vision", "largest_object"),  # 72 %
+    build_unit("vision", "shape_twins"),  # 28 %
+    build_unit("vision", _node("bound_and", "square", "largest_object"),
+               "fires on squares that are the largest object in a scene that holds more than "
+               "one", "largest squares"),  # 12 %
+    build_unit("vision", _node("or", "level_objects", "shape_twins")),  # 36 %
+    build_unit("vision", _node("and_not", "close_objects", "text"),
+               "fires on objects close to another object, but not when the image also "
+               "contains written text", "close objects, no text"),  # 29 %
+]
+
+
+BLIND_UNITS: dict[str, list[SyntheticUnitSpec]] = {
+    "vision": BLIND_VISION_UNITS, "text": BLIND_TEXT_UNITS}

@@ -19,8 +19,9 @@ class SyntheticModel(SubjectModel):
 
     The flat built-in units sit in one layer per composition (`single`, `or`, `and`,
     `and_not`); further layers (`composed`: nested and three-concept units; `hidden`: units on
-    hidden concepts; `unseen`: units on hidden concepts no evidence tool was designed against)
-    come as `extra_layers`, and `add_layer` registers more (a benchmark suite read from a file,
+    hidden concepts; `unseen`: units on hidden concepts no evidence tool was designed against;
+    `blind`: units on hidden concepts chosen without reading the evidence tools) come as
+    `extra_layers`, and `add_layer` registers more (a benchmark suite read from a file,
     for example).
     """
 
@@ -83,10 +84,10 @@ class SyntheticModel(SubjectModel):
 def build_synthetic_model(modality: str) -> SyntheticModel:
     """The built-in synthetic units of one modality."""
     from models.synthetic.composed_units import COMPOSED_UNITS
-    from models.synthetic.hidden_units import HIDDEN_UNITS, UNSEEN_UNITS
+    from models.synthetic.hidden_units import BLIND_UNITS, HIDDEN_UNITS, UNSEEN_UNITS
 
     extra = {"composed": COMPOSED_UNITS[modality], "hidden": HIDDEN_UNITS[modality],
-             "unseen": UNSEEN_UNITS[modality]}
+             "unseen": UNSEEN_UNITS[modality], "blind": BLIND_UNITS[modality]}
     if modality == "vision":
         from models.synthetic.vision_units import VISION_UNITS
 

@@ -27,11 +27,13 @@ def test_suites_cli_lists_sizes():
     assert rows["real-text"]["size"] >= 48 and not rows["real-text"]["ground_truth"]
     for name in ("unseen-vision", "unseen-text"):
         assert rows[name]["size"] >= 7 and rows[name]["ground_truth"]
+    for name in ("blind-vision", "blind-text"):
+        assert rows[name]["size"] == 7 and rows[name]["ground_truth"]
 
 
-def test_unseen_suites_are_their_own_layer_beside_the_hidden_ones():
+def test_unseen_and_blind_suites_are_their_own_layers_beside_the_hidden_ones():
     for modality in ("vision", "text"):
-        for group in ("hidden", "unseen"):
+        for group in ("hidden", "unseen", "blind"):
             units = load_suite(f"{group}-{modality}").units
             assert {u.address.rsplit(":", 1)[0] for u in units} == {
                 f"synthetic-{modality}:{group}"}

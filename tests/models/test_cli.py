@@ -36,7 +36,7 @@ def test_layers_json_lists_layer_kind_and_units():
 def test_layers_of_synthetic_model_are_listed_like_a_real_model():
     rows = json.loads(run("layers", "synthetic-vision", "--json").stdout)
     assert {r["layer"] for r in rows} == {"single", "or", "and", "and_not", "composed",
-                                          "hidden", "unseen"}
+                                          "hidden", "unseen", "blind"}
     assert sum(r["units"] for r in rows) >= 40
 
 

@@ -1,5 +1,6 @@
 """Synthetic units do what their descriptions say, on fresh stimuli: three-concept, nested,
-hidden- and unseen-concept units included, and AND-NOT read at the level of the whole input."""
+hidden-, unseen- and blind-concept units included, and AND-NOT read at the level of the whole
+input."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from models.recording import activations
 from models.synthetic.probes import probe_stimuli
 
 SUITES = ("compositions-vision", "compositions-text", "hidden-vision", "hidden-text",
-          "unseen-vision", "unseen-text")
+          "unseen-vision", "unseen-text", "blind-vision", "blind-text")
 
 
 #: Units that fire on every text (each sentence the writer makes holds a word of three letters
