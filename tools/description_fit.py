@@ -56,6 +56,9 @@ EXCEPTION = re.compile(r"\b(?:unless|except(?: when| for| if)?|but not|other tha
                        r"apart from|not when)\b", re.IGNORECASE)
 #: Most candidate descriptions one call ranks.
 MAX_DESCRIPTIONS = 24
+#: Share of the random sample at or above the top exemplars' lowest activation from which the
+#: exemplar split cannot tell descriptions apart.
+SATURATED = 0.9
 #: Tokens either side of the firing token that make a text's window.
 WINDOW = 6
 
@@ -92,9 +95,9 @@ class DescriptionFit(ToolResult):
     corpus: str
     read_as: str  # how stimuli were read ("firing windows", "labels, captions and classes")
     natural: bool = False  # the exemplar split is natural data (not procedural stimuli)
-    # False when half the random sample or more reaches the top exemplars' lowest activation
-    # (a unit that fires on something in nearly every text): then top and random stimuli are
-    # not different, and no fit can tell descriptions apart
+    # False when nearly all the random sample (SATURATED) reaches the top exemplars' lowest
+    # activation (a unit that fires on something in nearly every text): then top and random
+    # stimuli are not different, and no fit can tell descriptions apart
     informative: bool = True
     top: int
     random: int
@@ -105,8 +108,8 @@ class DescriptionFit(ToolResult):
         return (f"Best description on the exemplar split: {best.description!r} (rank "
                 f"correlation {best.spearman:+.2f}, AUC {best.auc:.2f}, over {self.top} top "
                 f"and {self.random} random stimuli)." + (
-                    "" if self.informative else " Not informative: half the random stimuli "
-                    "or more reach the top exemplars' activation, so top and random do not "
+                    "" if self.informative else " Not informative: nearly every random "
+                    "stimulus reaches the top exemplars' activation, so top and random do not "
                     "differ."))
 
     def rows(self) -> list[dict[str, Any]]:
@@ -310,7 +313,7 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
                            _sample_values(cache, address.index, sample_rows)])
     n_sample = len(rows) - len(tops)
     reached = float(np.mean(real[len(tops):] >= real[:len(top_rows)].min())) if n_sample else 0.0
-    informative = bool(np.ptp(real) > 0 and reached < 0.5)
+    informative = bool(np.ptp(real) > 0 and reached < SATURATED)
     readings = [predicted(list(descriptions), texts, centers, features, model.modality,
                           fired)]
     # texts are read twice: the window where the unit fires (which token) and the whole text

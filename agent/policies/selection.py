@@ -293,8 +293,9 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
         for r in [r for r in evidence.get("colours", []) if r["share"] >= 0.25][:2]:
             add(f"O-colour-{r['item']}", f"{r['item']} regions", r["item"], [r],
                 f"{r['share']:.0%} of the driving regions vs {r['base_share']:.0%} at random")
+        # up to five: each property is measured at both ends, so more of them are lifted
         scenes = [r for r in evidence.get("scene", []) if r["item"] in SCENE_PHRASES
-                  and r["share"] >= 0.3 and r["lift"] >= 1.5][:3]
+                  and r["share"] >= 0.3 and r["lift"] >= 1.5][:5]
         extra += [_scene_candidate(r) for r in scenes]
         # a shape in every top scene and a layout property of most: both may be needed
         # ("circles near the centre of the image"); the exemplar split decides
