@@ -32,6 +32,9 @@ seed, a contrast) and survive the design cells that would refute it; drop a cand
 cells contradict and say why.
 - Before concluding, rank_descriptions scores your candidate descriptions by how well each \
 predicts the unit on its exemplar split; prefer the one that predicts best.
+- When a vocabulary concept and an open property (a scene layout, a word's shape or form) \
+both fit, dissociate splits fresh stimuli by both and says which drives the unit without the \
+other.
 - Prefer simple descriptions; consider compositions (A or B, A and B, A but not B) when a \
 single concept does not fit.
 - Cite experiment ids (E1, E2, ...) and numbers (activations, AUCs) as evidence.
