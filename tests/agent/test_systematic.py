@@ -92,3 +92,22 @@ def test_exclusive_concepts_are_read_without_the_impossible_cell():
 def test_a_concept_implying_the_other_still_reads_as_and_not():
     cells = {c: v for c, v in _cells(0.0, 1.0, 0.0, 0.0).items() if c != "b_only"}
     assert classify_cells(cells, n=8)["pattern"] == "and_not_ab"
+
+
+def test_a_verdict_that_rides_on_an_open_property_is_dropped_by_a_dissociation(tmp_path):
+    """Prices or years (vocabulary) explain a 'numbers of 100 or more' unit's exemplars almost
+    as well as the open 'large numbers (100 or more)'; fresh texts split by both decide."""
+    from agent.policies.systematic import SystematicPolicy
+    from agent.requests import Budgets
+
+    run_dir, events = run_to_end(tmp_path, "synthetic-text:hidden:5", SystematicPolicy(),
+                                 "systematic", budgets=Budgets(max_rounds=6, max_tool_calls=40))
+    check_transcript(run_dir)
+    assert problems(events) == []
+    calls = [e for e in events if e.type == "tool_called" and e.data["tool"] == "dissociate"]
+    assert len(calls) == 1 and calls[0].data["arguments"]["concepts"] == ["prices", "years"]
+    dropped = [e for e in events if e.type == "hypothesis_revised"
+               and e.data["id"].startswith("V-") and e.data["status"] == "refuted"]
+    assert dropped and "fresh stimuli" in dropped[-1].data["note"]
+    final = next(e for e in events if e.type == "final_answer").data
+    assert final["description"] == "fires on large numbers (100 or more)"
