@@ -287,13 +287,9 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
     if modality == "vision":
         labels = _lifted(evidence.get("labels", []), 4)
         classes = _lifted(evidence.get("classes", []), 3)
-        listings(labels, "label", "images of ")
-        listings(classes[:2], "class", "things that look like ", "a ")
-        listings(_lifted(evidence.get("words", []), 4), "word", "images showing ")
-        for r in [r for r in evidence.get("colours", []) if r["share"] >= 0.25][:2]:
-            add(f"O-colour-{r['item']}", f"{r['item']} regions", r["item"], [r],
-                f"{r['share']:.0%} of the driving regions vs {r['base_share']:.0%} at random")
-        # up to five: each property is measured at both ends, so more of them are lifted
+        # layout first (photos have none): the pool is cut at POOL_LIMIT, and the listings
+        # below would crowd out a property that explains more than any single label; up to
+        # five, since each property is measured at both ends
         scenes = [r for r in evidence.get("scene", []) if r["item"] in SCENE_PHRASES
                   and r["share"] >= 0.3 and r["lift"] >= 1.5][:5]
         extra += [_scene_candidate(r) for r in scenes]
@@ -308,6 +304,12 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{shape['item']} + {r['item']}", [shape, r],
                     f"a {shape['item']} in {shape['share']:.0%} of top scenes, "
                     f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)", joint="all")
+        listings(labels, "label", "images of ")
+        listings(classes[:2], "class", "things that look like ", "a ")
+        listings(_lifted(evidence.get("words", []), 4), "word", "images showing ")
+        for r in [r for r in evidence.get("colours", []) if r["share"] >= 0.25][:2]:
+            add(f"O-colour-{r['item']}", f"{r['item']} regions", r["item"], [r],
+                f"{r['share']:.0%} of the driving regions vs {r['base_share']:.0%} at random")
         if labels and classes:
             add("O-label-class", f"images of {labels[0]['item']}, or things that look like a "
                 f"{classes[0]['item']}", f"{labels[0]['item']} / {classes[0]['item']}",
