@@ -19,7 +19,7 @@ from typing import Any
 
 from tools.text_evidence import FEATURE_PHRASES, FEATURE_QUALIFIERS
 from tools.vision_evidence import SCENE_PHRASES, SCENE_QUALIFIERS
-from tools.word_shape import initial_set, length_phrase, letters_phrase
+from tools.word_shape import length_phrase
 
 #: A screen "shows" a concept when its AUC reaches this; replication needs it twice.
 REPLICATION_AUC = 0.65
@@ -126,9 +126,6 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
     for row in evidence.get("lengths", [])[:1]:
         if row["share"] >= 0.7 and row["lift"] >= 1.8:
             found.append(_length_candidate(row))
-    initials = _initials(evidence, 0.6)
-    if initials is not None:
-        found.append(initials)
     for f in evidence.get("features", []):
         phrase = FEATURE_PHRASES.get(f["item"])
         if phrase and f["share"] >= 0.5 and f["lift"] >= 1.8:
@@ -146,34 +143,6 @@ def _length_candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(f"O-length-{row['item']}", length_phrase(row), row["item"], "evidence",
                      f"{row['share']:.0%} of the firing words have {row['item']} vs "
                      f"{row['base_share']:.0%} of words at random", _strength(row), row['share'])
-
-
-def _initial_rows(evidence: dict[str, Any], share: float) -> list[dict[str, Any]]:
-    """The over-represented first letters that together cover `share` of the firing words,
-    if together they are at least twice as common there as at random."""
-    rows = initial_set(evidence.get("initials", []), share)
-    base = sum(r["base_share"] for r in rows)
-    return rows if rows and sum(r["share"] for r in rows) >= 2 * base else []
-
-
-def _either(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Alternatives (first letters) as one evidence row: their shares added up."""
-    share = min(1.0, sum(r["share"] for r in rows))
-    base = sum(r["base_share"] for r in rows)
-    return {"item": " or ".join(r["item"] for r in rows), "share": round(share, 4),
-            "base_share": round(base, 5), "lift": round(share / max(base, 1e-3), 2)}
-
-
-def _initials(evidence: dict[str, Any], share: float) -> Candidate | None:
-    rows = _initial_rows(evidence, share)
-    if not rows:
-        return None
-    either = _either(rows)
-    return Candidate(
-        "O-initials", f"words beginning with {letters_phrase(rows)}",
-        "first letters " + ", ".join(r["item"] for r in rows), "evidence",
-        f"{either['share']:.0%} of the firing words begin so vs "
-        f"{either['base_share']:.0%} of words at random", _strength(either), either["share"])
 
 
 def _kind_candidate(r: dict[str, Any]) -> Candidate:
@@ -338,14 +307,11 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{c['name']} + {f['item']}", [c, f],
                     f"{c['share']:.0%} of the firing words are {c['name']} words and "
                     f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)", joint="all")
-            # ... or a category and a word shape: an ending, first letters or a length
+            # ... or a category and a word shape: an ending or a length (not first letters:
+            # a set of letters picked from the top exemplars and then tested on them won the
+            # exemplar-split ranking on units it did not describe, see tools/word_shape.py)
             shapes = [(f"ending in '-{e['item']}'", e["item"], [e])
                       for e in evidence.get("endings", [])[:2] if e["share"] >= COMPOSE_SHARE]
-            firsts = _initial_rows(evidence, COMPOSE_SHARE)
-            if firsts:  # the letters are alternatives: together they are one property
-                shapes.append((f"beginning with {letters_phrase(firsts)}",
-                               "first letters " + ", ".join(r["item"] for r in firsts),
-                               [_either(firsts)]))
             shapes += [(f"of {r['item']}", r["item"], [r])
                        for r in evidence.get("lengths", [])[:1] if r["share"] >= COMPOSE_SHARE]
             if c["share"] >= COMPOSE_SHARE:
@@ -357,9 +323,6 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
         for row in evidence.get("lengths", [])[:2]:
             if row["share"] >= 0.5 and row["lift"] >= 1.5:
                 extra.append(_length_candidate(row))
-        initials = _initials(evidence, 0.5)
-        if initials is not None:
-            extra.append(initials)
         for g in [g for g in evidence.get("ngrams", []) if g["lift"] >= 3
                   and any(w.isalpha() for w in g["item"].split())][:2]:
             add(f"O-phrase-{g['item']}", f"the last word of the phrase '{g['item']}'",

@@ -74,7 +74,7 @@ def test_fits_that_cannot_tell_candidates_apart_leave_the_choice_to_coverage():
     assert choose([tokens, short], informative=False) is short
 
 
-def test_the_text_pool_reads_word_shape_and_composes_it_with_a_category():
+def test_the_text_pool_reads_word_length_and_composes_it_with_a_category():
     evidence = {
         "categories": [{"name": "animal", "definition": "a living organism", "share": 0.9,
                         "base_share": 0.01, "lift": 40.0, "members": ["owl", "eagle", "ant"]}],
@@ -86,12 +86,13 @@ def test_the_text_pool_reads_word_shape_and_composes_it_with_a_category():
                      "count": 3}]}
     pool = {c.description: c for c in open_pool(evidence, "text")}
     assert "short words of 3 letters or fewer" in pool
-    assert "words beginning with 'o' or 'e'" in pool  # the fewest letters for most words
-    composed = [d for d in pool if d.startswith("words for animals beginning with")]
-    # a composition claims both of most firing words: the letters must cover 75% of them
-    assert composed == ["words for animals beginning with 'o', 'e' or 'a', such as owl, "
-                        "eagle, ant"]
-    assert pool[composed[0]].coverage == 0.9  # both parts: the smaller of their shares
+    # first letters are evidence, never a description: chosen on the top exemplars and
+    # tested on them, they won rankings on units they did not describe
+    assert not any("beginning with" in d for d in pool)
+    composed = [d for d in pool if d.startswith("words for animals of")]
+    # a composition claims both of most firing words: each part holds for 75% of them
+    assert composed == ["words for animals of 3 letters or fewer, such as owl, eagle, ant"]
+    assert pool[composed[0]].coverage == 0.8  # both parts: the smaller of their shares
     assert not any("-ly" in d and "animals" in d for d in pool)  # 10% end so: no composition
 
 
