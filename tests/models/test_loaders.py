@@ -75,8 +75,13 @@ def test_models_list_marks_offline_models_available():
 
 
 def test_hub_model_offline_gives_a_clear_error(monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))
+    # the hub reads HF_HUB_OFFLINE when first imported; without this, a hub imported by an
+    # earlier test tries the network and the error arrives only after its timeouts
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelUnavailableError) as info:
         entry("EleutherAI/pythia-70m").load()
     message = str(info.value)
