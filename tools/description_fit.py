@@ -341,7 +341,8 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
     fits.sort(key=lambda f: -f.score)
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
                             natural=str(cache.corpus.name).startswith(("natural", "hub-")),
-                            informative=informative, top=len(top_rows), random=len(sample_rows), fits=fits)
+                            informative=informative, top=len(top_rows),
+                            random=len(sample_rows), fits=fits)
     lines = [result.headline()] + [
         f"  {f.spearman:+.2f} / AUC {f.auc:.2f}"
         + (f" (whole texts {f.text_spearman:+.2f} / AUC {f.text_auc:.2f})"

@@ -74,29 +74,39 @@ def _concept_holds(tags: set[str], concepts: list[str], composition: str) -> boo
     return all(c in tags for c in concepts)
 
 
+def _named(description: str, modality: str) -> tuple[set[str], Any]:
+    """What a description names that the agent's reader can check on one stimulus: its
+    feature or layout items, and (texts) a test of word shape, None when it names none."""
+    from tools.description_fit import named_features
+    from tools.word_shape import shape_test
+
+    return named_features(description, modality), (
+        shape_test(description) if modality == "text" else None)
+
+
+def can_test(description: str, modality: str) -> bool:
+    """Whether `dissociate` can test a description's property on a stimulus."""
+    features, test = _named(description, modality)
+    return bool(features) or test is not None
+
+
 def property_test(description: str, modality: str, stimuli: list,
                   tokens: list[list[str]] | None = None) -> list[bool] | None:
     """Whether each stimulus has the property a description names in words the agent's
     reader tests (a scene layout phrase, a word shape, a named surface feature of a token;
     texts come with the unit's `tokens`); None when it names none."""
-    from tools.description_fit import named_features
-
-    features = named_features(description, modality)
+    features, test = _named(description, modality)
+    if not features and test is None:
+        return None
     if modality == "vision":
         from tools.vision_evidence import image_scene_features, size_cuts
 
-        if not features:
-            return None
         cuts = size_cuts(stimuli)
         return [bool(features & set(image_scene_features(s, cuts))) for s in stimuli]
     import re
 
     from tools.text_evidence import surface_features
-    from tools.word_shape import shape_test
 
-    test = shape_test(description)
-    if test is None and not features:
-        return None
     found = []
     for text, words in zip(stimuli, tokens or [[] for _ in stimuli], strict=True):
         hit = any(features & set(surface_features(words, i)) for i in range(len(words))) \
@@ -105,15 +115,6 @@ def property_test(description: str, modality: str, stimuli: list,
             hit = hit or any(test(w) for w in re.findall(r"[A-Za-z]+", text))
         found.append(hit)
     return found
-
-
-def can_test(description: str, modality: str) -> bool:
-    """Whether `dissociate` can test a description's property on a stimulus."""
-    from tools.description_fit import named_features
-    from tools.word_shape import shape_test
-
-    return bool(named_features(description, modality)) or (
-        modality == "text" and shape_test(description) is not None)
 
 
 def _fresh(modality: str, n: int, seed: int) -> list:

@@ -320,9 +320,10 @@ def token_evidence(ctx: ToolContext, unit: str,
             contexts.append(FiringContext(text=top[i][:300], token=tokens[j], value=round(value, 4),
                                           window=_window(tokens, j)))
     total = len(firing)
+    firing_words = [whole_word(acts.tokens[i], j) for i, j, _ in firing]
     # each firing word once per text (a word split into several firing tokens is one word)
-    words = list({(i, whole_word(acts.tokens[i], j)): None for i, j, _ in firing})
-    fired = [w for _, w in words]
+    fired = [w for _, w in dict.fromkeys(
+        (i, w) for (i, _, _), w in zip(firing, firing_words, strict=True))]
     sample_words = [w for t in sample for w in re.findall(r"[A-Za-z]+", t)]
     result = TokenEvidence(
         unit=str(address), corpus=ctx.corpus, threshold=round(threshold, 5), firing=total,
@@ -330,7 +331,7 @@ def token_evidence(ctx: ToolContext, unit: str,
         ngrams=_lifts(ngrams, total, base_ngrams, base_total),
         endings=[Lift(**r) for r in ending_lifts(fired, sample_words)],
         features=_lifts(features, total, base_features, base_total, minimum=3, limit=6),
-        categories=categories([whole_word(acts.tokens[i], j) for i, j, _ in firing], sample_words),
+        categories=categories(firing_words, sample_words),
         lengths=[Lift(**r) for r in length_lifts(fired, sample_words)],
         initials=[Lift(**r) for r in initial_lifts(fired, sample_words)],
         sources=source_lifts(cache, address.index, k),

@@ -101,7 +101,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
                 f"O-category-{c['name']}", f"words for {name}, such as "
                 f"{', '.join(c['members'][:3])}", c["name"], "evidence",
                 f"{c['share']:.0%} of the firing words are {c['name']} words in WordNet "
-                f"({c['definition']}), {c['base_share']:.1%} at random", _strength(c), c['share']))
+                f"({c['definition']}), {c['base_share']:.1%} at random", _strength(c), c["share"]))
     tokens = [t for t in evidence.get("tokens", []) if t["lift"] >= 3][:3]
     if tokens:
         share = sum(t["share"] for t in tokens)
@@ -117,12 +117,13 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
         found.append(Candidate(f"O-phrase-{g['item']}", f"the last word of the phrase "
                                f"'{g['item']}'", g["item"], "evidence",
                                f"{g['share']:.0%} of firing positions end this phrase",
-                               _strength(g), g['share']))
+                               _strength(g), g["share"]))
     for e in evidence.get("endings", [])[:1]:
         if e["share"] >= 0.3:
             found.append(Candidate(f"O-ending-{e['item']}", f"words ending in '-{e['item']}'",
                                    f"-{e['item']}", "evidence",
-                                   f"{e['share']:.0%} of firing words end so", _strength(e), e['share']))
+                                   f"{e['share']:.0%} of firing words end so", _strength(e),
+                                   e["share"]))
     for row in evidence.get("lengths", [])[:1]:
         if row["share"] >= 0.7 and row["lift"] >= 1.8:
             found.append(_length_candidate(row))
@@ -131,7 +132,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
         if phrase and f["share"] >= 0.5 and f["lift"] >= 1.8:
             found.append(Candidate(f"O-feature-{f['item']}", phrase, f["item"], "evidence",
                                    f"{f['share']:.0%} of firing positions vs "
-                                   f"{f['base_share']:.0%} at random", _strength(f), f['share']))
+                                   f"{f['base_share']:.0%} at random", _strength(f), f["share"]))
             break
     for r in evidence.get("sources", [])[:1]:
         if r["share"] >= 0.4 and r["lift"] >= 1.8 and r["item"] in TEXT_KINDS:
@@ -142,13 +143,13 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
 def _length_candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(f"O-length-{row['item']}", length_phrase(row), row["item"], "evidence",
                      f"{row['share']:.0%} of the firing words have {row['item']} vs "
-                     f"{row['base_share']:.0%} of words at random", _strength(row), row['share'])
+                     f"{row['base_share']:.0%} of words at random", _strength(row), row["share"])
 
 
 def _kind_candidate(r: dict[str, Any]) -> Candidate:
     return Candidate(f"O-kind-{r['item']}", TEXT_KINDS[r["item"]], r["item"], "evidence",
                      f"{r['share']:.0%} of the top texts are {r['item']} texts vs "
-                     f"{r['base_share']:.0%} at random", _strength(r), r['share'])
+                     f"{r['base_share']:.0%} at random", _strength(r), r["share"])
 
 
 def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
@@ -159,14 +160,15 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
             found.append(Candidate(f"O-label-{row['item']}", f"images of {row['item']}",
                                    row["item"], "evidence",
                                    f"{row['share']:.0%} of top images vs {row['base_share']:.0%}"
-                                   " at random", _strength(row), row['share']))
+                                   " at random", _strength(row), row["share"]))
     for row in evidence.get("classes", [])[:2]:
         if row["share"] >= 0.2:
             found.append(Candidate(f"O-class-{row['item']}",
                                    f"things that look like a {row['item']}", row["item"],
                                    "evidence", f"a classifier sees a {row['item']} in "
                                    f"{row['share']:.0%} of top images vs "
-                                   f"{row['base_share']:.0%} at random", _strength(row), row['share']))
+                                   f"{row['base_share']:.0%} at random", _strength(row),
+                                   row["share"]))
     colours = [row for row in evidence.get("colours", []) if row["share"] >= 0.4][:2]
     if colours:
         names = " and ".join(row["item"] for row in colours)
@@ -174,12 +176,13 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
                                "the regions that drive it are " + ", ".join(
                                    f"{r['item']} in {r['share']:.0%} of top images vs "
                                    f"{r['base_share']:.0%} at random" for r in colours),
-                               sum(_strength(r) for r in colours), _cover(colours, 'all')))
+                               sum(_strength(r) for r in colours), _cover(colours, "all")))
     words = [row for row in evidence.get("words", []) if row["share"] >= 0.6][:2]
     for row in words:
         found.append(Candidate(f"O-word-{row['item']}", f"images showing {row['item']}",
                                row["item"], "evidence", f"{row['share']:.0%} of top images "
-                               f"vs {row['base_share']:.0%} at random", _strength(row), row['share']))
+                               f"vs {row['base_share']:.0%} at random", _strength(row),
+                               row["share"]))
     for row in evidence.get("scene", []):
         if SCENE_PHRASES.get(row["item"]) and row["share"] >= 0.5 and row["lift"] >= 1.8:
             found.append(_scene_candidate(row))
@@ -189,7 +192,7 @@ def image_candidates(evidence: dict[str, Any]) -> list[Candidate]:
 def _scene_candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(f"O-scene-{row['item']}", SCENE_PHRASES[row["item"]], row["item"],
                      "evidence", f"{row['item']} in {row['share']:.0%} of top scenes vs "
-                     f"{row['base_share']:.0%} at random", _strength(row), row['share'])
+                     f"{row['base_share']:.0%} at random", _strength(row), row["share"])
 
 
 def _ranked(found: list[Candidate], limit: int = 6) -> list[Candidate]:
@@ -272,7 +275,8 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{_plural(shape['item'])} {SCENE_QUALIFIERS[r['item']]}",
                     f"{shape['item']} + {r['item']}", [shape, r],
                     f"a {shape['item']} in {shape['share']:.0%} of top scenes, "
-                    f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)", joint="all")
+                    f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)",
+                    joint="all")
         listings(labels, "label", "images of ")
         listings(classes[:2], "class", "things that look like ", "a ")
         listings(_lifted(evidence.get("words", []), 4), "word", "images showing ")
@@ -306,7 +310,8 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{FEATURE_QUALIFIERS[f['item']]}, such as {', '.join(c['members'][:3])}",
                     f"{c['name']} + {f['item']}", [c, f],
                     f"{c['share']:.0%} of the firing words are {c['name']} words and "
-                    f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)", joint="all")
+                    f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)",
+                    joint="all")
             # ... or a category and a word shape: an ending or a length (not first letters:
             # a set of letters picked from the top exemplars and then tested on them won the
             # exemplar-split ranking on units it did not describe, see tools/word_shape.py)
