@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from models.exemplars import layer_exemplars
 from models.recording import activations, resolve_unit
@@ -61,6 +61,8 @@ MAX_DESCRIPTIONS = 24
 SATURATED = 0.9
 #: Tokens either side of the firing token that make a text's window.
 WINDOW = 6
+#: Bootstrap resamples of the stimuli behind each fit's standard error.
+BOOTSTRAP = 200
 
 
 class Fit(BaseModel):
@@ -74,6 +76,10 @@ class Fit(BaseModel):
     # read), averaged over the readings
     fresh_spearman: float | None = None
     fresh_auc: float | None = None
+    # bootstrap standard error of `score` over the stimuli (top, fresh and random resampled
+    # separately): how far the ranking of two descriptions can move by which exemplars were
+    # drawn
+    se: float | None = None
 
     @property
     def score(self) -> float:
@@ -115,6 +121,7 @@ class DescriptionFit(ToolResult):
     def rows(self) -> list[dict[str, Any]]:
         return [{"description": f.description, "rank correlation": round(f.spearman, 3),
                  "AUC top vs random": round(f.auc, 3)} | (
+                {"standard error": round(f.se, 3)} if f.se is not None else {}) | (
                 {"whole texts: rank correlation": round(f.text_spearman, 3),
                  "whole texts: AUC": round(f.text_auc or 0.0, 3)}
                 if f.text_spearman is not None else {}) | (
@@ -336,8 +343,10 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
                       for reading in readings]
             extra |= {"fresh_spearman": round(float(np.mean([r for r, _ in repeat])), 4),
                       "fresh_auc": round(float(np.mean([a for _, a in repeat])), 4)}
+        draws = _score_draws([reading[i] for reading in readings], real, n_top, n_tops,
+                             np.random.default_rng(0))
         fits.append(Fit(description=description, spearman=measured[0][0], auc=measured[0][1],
-                        **extra))
+                        se=round(float(np.std(draws)), 4), **extra))
     fits.sort(key=lambda f: -f.score)
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
                             natural=str(cache.corpus.name).startswith(("natural", "hub-")),
@@ -349,6 +358,7 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
            if f.text_spearman is not None and f.text_auc is not None else "")
         + (f" (fresh exemplars {f.fresh_spearman:+.2f} / AUC {f.fresh_auc:.2f})"
            if f.fresh_spearman is not None and f.fresh_auc is not None else "")
+        + (f" (score {f.score:.2f} +/- {f.se:.2f})" if f.se is not None else "")
         + f": {f.description}" for f in fits]
     return Observation("rank_descriptions", "\n".join(lines), result=result)
 
@@ -357,6 +367,43 @@ def _fit(score: np.ndarray, real: np.ndarray, n_top: int) -> tuple[float, float]
     """(rank correlation with the real activations, AUC of top vs random stimuli)."""
     rho = spearmanr(score, real).statistic if np.ptp(real) > 0 and np.ptp(score) > 0 else 0.0
     return round(float(np.nan_to_num(rho)), 4), round(auc(score[:n_top], score[n_top:]), 4)
+
+
+def _score_draws(readings: list[np.ndarray], real: np.ndarray, n_top: int, n_tops: int,
+                 rng: np.random.Generator, draws: int = BOOTSTRAP) -> np.ndarray:
+    """`draws` bootstrap replicates of a description's `Fit.score`: the top exemplars, the
+    fresh ones (rows `n_top:n_tops`) and the random sample (after `n_tops`) are each resampled
+    with replacement, and the score is recomputed as `rank_descriptions` computes it (rank
+    correlation + AUC per reading, averaged; with fresh exemplars, averaged with theirs)."""
+    n = len(real)
+    if n == n_tops or not n_top:
+        return np.zeros(1)  # no random stimuli to tell the top ones from
+    top = rng.integers(0, n_top, (draws, n_top))
+    sample = rng.integers(n_tops, n, (draws, n - n_tops))
+    sets = [(np.concatenate([top, sample], axis=1), n_top)]
+    if n_tops > n_top:
+        fresh = rng.integers(n_top, n_tops, (draws, n_tops - n_top))
+        sets.append((np.concatenate([fresh, sample], axis=1), n_tops - n_top))
+    totals = []
+    for rows, k in sets:
+        per_reading = [_rank_r(reading[rows], real[rows]) + _auc_rows(reading[rows], k)
+                       for reading in readings]
+        totals.append(np.mean(per_reading, axis=0))
+    return np.mean(totals, axis=0)
+
+
+def _rank_r(score: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """Row-wise Spearman correlation of `[draws, n]` arrays (0 where a row is constant)."""
+    a, b = rankdata(score, axis=1), rankdata(real, axis=1)
+    a, b = a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True)
+    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    return np.where(norm > 0, (a * b).sum(axis=1) / np.where(norm > 0, norm, 1.0), 0.0)
+
+
+def _auc_rows(score: np.ndarray, n_top: int) -> np.ndarray:
+    """Row-wise AUC of the first `n_top` columns against the rest, ties counted half."""
+    pos, neg = score[:, :n_top, None], score[:, None, n_top:]
+    return (pos > neg).mean(axis=(1, 2)) + 0.5 * (pos == neg).mean(axis=(1, 2))
 
 
 def _sample_values(cache: Any, index: int, rows: list[int]) -> np.ndarray:

@@ -58,6 +58,8 @@ class Candidate:
     status: str = "open"  # open | replicated | not replicated | contradicted
     fit: float | None = None  # rank correlation + AUC on the exemplar split
     confidence: float = 0.0  # vocabulary verdicts: their design's confidence
+    alternatives: int = 1  # things it says the unit fires on any of ("A, B or C": 3)
+    fit_se: float | None = None  # bootstrap standard error of `fit`
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,7 +111,7 @@ def text_candidates(evidence: dict[str, Any]) -> list[Candidate]:
             "O-tokens", f"the tokens {_listing([t['item'] for t in tokens])}",
             "tokens " + ", ".join(t["item"] for t in tokens), "evidence",
             f"these tokens are {share:.0%} of the firing positions",
-            sum(_strength(t) for t in tokens), _cover(tokens)))
+            sum(_strength(t) for t in tokens), _cover(tokens), alternatives=len(tokens)))
     phrases = [g for g in evidence.get("ngrams", []) if g["share"] >= 0.15
                and sum(w.isalpha() for w in g["item"].split()) >= 2]
     if phrases:
@@ -243,7 +245,8 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
     def add(cid: str, text: str, label: str, rows: list[dict[str, Any]], why: str,
             joint: str = "any") -> None:
         extra.append(Candidate(cid, text, label, "evidence", why,
-                               sum(_strength(r) for r in rows), _cover(rows, joint)))
+                               sum(_strength(r) for r in rows), _cover(rows, joint),
+                               alternatives=len(rows) if joint == "any" else 1))
 
     def listings(rows: list[dict[str, Any]], kind: str, phrase: str, article: str = "") -> None:
         for r in rows:
@@ -394,12 +397,17 @@ def choose(candidates: list[Candidate], natural: bool = False,
            informative: bool = True) -> Candidate | None:
     """The candidate to conclude with: the best fit on the exemplar split among those not
     contradicted (vocabulary ones must have replicated). On procedural exemplars a replicated
-    vocabulary verdict keeps the answer unless an open one fits clearly better; on natural
-    exemplars (`natural`) the verdict, measured on generated stimuli, gets no head start: the
-    question is what the unit does on real data. Without fits, or with fits that cannot tell
-    descriptions apart (`informative` False: random stimuli fire as much as the top ones), the
-    replicated vocabulary verdict, else the open candidate that speaks for the most firing
-    exemplars (then the strongest)."""
+    vocabulary verdict keeps the answer unless an open one fits clearly better. On natural
+    exemplars (`natural`) the verdict, measured on generated stimuli, gets no head start (the
+    question is what the unit does on real data), and of the candidates that fit within one
+    standard error of the best the one that names the fewest alternatives wins: the
+    one-standard-error rule (Breiman et al. 1984, "Classification and Regression Trees";
+    Hastie et al. 2009, "The Elements of Statistical Learning", 7.10). A listing "A, B or C"
+    is said only when it fits clearly better than a shorter one, since an item read off the
+    top exemplars raises the fit on those exemplars whether or not the unit fires on it
+    elsewhere. Without fits, or with fits that cannot tell descriptions apart (`informative`
+    False: random stimuli fire as much as the top ones), the replicated vocabulary verdict,
+    else the open candidate that speaks for the most firing exemplars (then the strongest)."""
     eligible = [c for c in candidates if c.status not in ("contradicted", "not replicated")]
     if not eligible:
         return None
@@ -408,8 +416,10 @@ def choose(candidates: list[Candidate], natural: bool = False,
     if not fitted:
         return causal[0] if causal else max(eligible, key=lambda c: (c.coverage, c.strength))
     best = max(fitted, key=lambda c: c.fit)
-    margin = 0.0 if natural else (
-        CAUSAL_MARGIN + CAUSAL_WEIGHT * (causal[0].confidence if causal else 0.0))
+    if natural:
+        near = [c for c in fitted if c.fit >= best.fit - (best.fit_se or 0.0)]
+        return min(near, key=lambda c: (c.alternatives, -c.fit))
+    margin = CAUSAL_MARGIN + CAUSAL_WEIGHT * (causal[0].confidence if causal else 0.0)
     if causal and causal[0].fit is not None and causal[0].fit >= best.fit - margin:
         return causal[0]
     return best

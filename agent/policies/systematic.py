@@ -175,7 +175,8 @@ class SystematicPolicy(Policy):
                                   text.removeprefix("fires on "),
                                   label, "vocabulary", "", concepts=concepts,
                                   composition=verdict["composition"],
-                                  confidence=float(verdict["confidence"]))
+                                  confidence=float(verdict["confidence"]),
+                                  alternatives=2 if verdict["composition"] == "or" else 1)
             statuses = [replication(c, screens(ps), designs(ps),
                                     ps.get("enrichment", {}).get("rows", []))
                         for c in concepts[:1] if verdict["composition"] != "and"]
@@ -316,13 +317,15 @@ class SystematicPolicy(Policy):
                 ps["open"] = open_pool(result.to_json(), state["modality"])
                 ps["open_id"] = exp["id"]
             elif isinstance(result, DescriptionFit):
-                fits = {f.description: f.score for f in result.fits}
+                fits = {f.description: f for f in result.fits}
                 for c in ps.get("pool", []):
                     options = [fits.get(c.description)] + (
                         [fits.get(c.label.replace("&", "and"))] if c.source == "vocabulary"
                         else [])
                     found = [f for f in options if f is not None]
-                    c.fit = max(found) if found else c.fit
+                    if found:
+                        fit = max(found, key=lambda f: f.score)
+                        c.fit, c.fit_se = fit.score, fit.se
                 ps["fits_id"] = exp["id"]
                 ps["fits_natural"] = result.natural
                 ps["fits_informative"] = result.informative
@@ -438,10 +441,17 @@ class SystematicPolicy(Policy):
             else:
                 worse = chosen is not None and c.fit is not None and chosen.fit is not None \
                     and c.fit < chosen.fit - 0.2 and ps.get("fits_informative", True)
+                longer = chosen is not None and c.fit is not None and chosen.fit is not None \
+                    and c.fit > chosen.fit and c.alternatives > chosen.alternatives \
+                    and bool(ps.get("fits_natural"))
                 updates.append(Hypothesis(
                     id=c.id, status="refuted" if worse else "inconclusive", confidence=0.1,
                     note=(f"fits the exemplar split worse ({c.fit:.2f} vs {chosen.fit:.2f})"
-                          if worse else "not chosen: another candidate fits as well or "
+                          if worse else f"fits the exemplar split a little better ({c.fit:.2f}"
+                          f" vs {chosen.fit:.2f}) but within one standard error of the best "
+                          f"fit, and names {c.alternatives} alternatives to the answer's "
+                          f"{chosen.alternatives}: the shorter description is kept" if longer
+                          else "not chosen: another candidate fits as well or "
                           "better, or was tested causally" if ps.get("fits_informative", True)
                           else "not chosen: the exemplar split cannot tell candidates apart "
                           "(random stimuli fire as much as the top ones); the answer speaks "

@@ -65,6 +65,26 @@ def test_choose_keeps_a_causal_verdict_unless_an_open_one_fits_clearly_better():
     assert choose([dropped]) is None
 
 
+def test_on_natural_exemplars_a_longer_listing_must_fit_better_by_a_standard_error():
+    # real-vision unit efficientnet_lite0:blocks.5:36 (run 20261129-074738): the four-label
+    # listing fitted 1.146, "images of animal" 1.064
+    single = Candidate("O-label-animal", "images of animal", "animal", "evidence", "",
+                       fit=1.064, fit_se=0.09)
+    listing = Candidate("O-labels-4", "images of animal, dog, farm animal or monument",
+                        "animal, dog, farm animal, monument", "evidence", "", fit=1.146,
+                        fit_se=0.09, alternatives=4)
+    pair = Candidate("O-labels-2", "images of animal or dog", "animal, dog", "evidence", "",
+                     fit=1.10, fit_se=0.09, alternatives=2)
+    assert choose([listing, pair, single], natural=True) is single
+    listing.fit = 1.30  # clearly better: said
+    assert choose([listing, pair, single], natural=True) is listing
+    listing.fit, listing.fit_se = 1.146, 0.0  # no spread measured: the best fit wins
+    assert choose([listing, pair, single], natural=True) is listing
+    # procedural exemplars keep the plain best fit (their verdicts are tested causally)
+    listing.fit_se = 0.09
+    assert choose([listing, pair, single]) is listing
+
+
 def test_fits_that_cannot_tell_candidates_apart_leave_the_choice_to_coverage():
     tokens = Candidate("O1", "the tokens 'was' and 'his'", "tokens", "evidence", "", fit=1.4,
                        strength=1.2, coverage=0.3)

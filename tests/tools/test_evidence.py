@@ -161,6 +161,30 @@ def test_fresh_exemplars_are_read_and_averaged_into_the_fit(ctx):
     first = (fit.spearman + fit.auc + fit.text_spearman + fit.text_auc) / 2
     assert abs(fit.score - (first + fit.fresh_spearman + fit.fresh_auc) / 2) < 1e-9
     assert "fresh exemplars" in obs.summary
+    assert fit.se is not None and 0 < fit.se < 0.5 and "+/-" in obs.summary
+
+
+def test_the_standard_error_of_a_fit_is_its_spread_over_resampled_stimuli():
+    import numpy as np
+
+    from tools.description_fit import _fit, _score_draws
+
+    rng = np.random.default_rng(1)
+
+    def spread(n_top, n_random):
+        real = np.r_[rng.normal(2, 1, n_top), rng.normal(0, 1, n_random)]
+        reading = real + rng.normal(0, 2, len(real))  # a noisy description
+        draws = _score_draws([reading], real, n_top, n_top, np.random.default_rng(0))
+        point = sum(_fit(reading, real, n_top))
+        return point, draws
+
+    point, draws = spread(24, 60)
+    assert len(draws) == 200 and abs(draws.mean() - point) < 2 * draws.std()
+    assert spread(24, 60)[1].std() > 2 * spread(600, 1500)[1].std()  # more stimuli, less
+    # the random sample is shared by the top and the fresh exemplars; each set is resampled
+    real = np.r_[np.full(8, 5.0), np.full(8, 4.0), np.zeros(20)]
+    perfect = _score_draws([real.copy()], real, 8, 16, np.random.default_rng(0))
+    assert np.allclose(perfect, perfect[0]) and perfect[0] > 1.7
 
 
 def test_the_agents_reader_checks_surface_features_a_description_names():
