@@ -31,10 +31,13 @@ against the corpus's base rates, in open words.
 seed, a contrast) and survive the design cells that would refute it; drop a candidate its own \
 cells contradict and say why.
 - Before concluding, rank_descriptions scores your candidate descriptions by how well each \
-predicts the unit on its exemplar split; prefer the one that predicts best.
+predicts the unit on its exemplar split, with a standard error; prefer the one that predicts \
+best, and of those within one standard error of it, the one that lists fewest alternatives.
 - When a vocabulary concept and an open property (a scene layout, a word's shape or form) \
 both fit, dissociate splits fresh stimuli by both and says which drives the unit without the \
-other.
+other. When a composition ("words for relatives of 11 letters or more", "circles near the \
+centre") fits about as well as one of its halves, conjunction draws fresh stimuli where the \
+halves meet and where they do not, and says whether both are needed.
 - Prefer simple descriptions; consider compositions (A or B, A and B, A but not B) when a \
 single concept does not fit.
 - Cite experiment ids (E1, E2, ...) and numbers (activations, AUCs) as evidence.

@@ -80,8 +80,11 @@ def _named(description: str, modality: str) -> tuple[set[str], Any]:
     from tools.description_fit import named_features
     from tools.word_shape import shape_test
 
-    return named_features(description, modality), (
-        shape_test(description) if modality == "text" else None)
+    features = named_features(description, modality)
+    test = shape_test(description) if modality == "text" else None
+    if test is not None:  # "long words of 11 letters or more": the cut, not 9+ letters
+        features -= {"long word (9+ letters)"}
+    return features, test
 
 
 def can_test(description: str, modality: str) -> bool:

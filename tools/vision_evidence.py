@@ -111,13 +111,30 @@ def size_cuts(images: list[Image.Image]) -> tuple[float, float]:
 def scene_features(spec: Any, large: float = LARGE, small: float = SMALL) -> list[str]:
     """The layout properties (`SCENE_PHRASES`) of a generated scene; objects of size `large`
     or more are large, of size `small` or less small."""
+    found = scene_wide(spec)
+    for features in object_features(spec, large, small):
+        found += features
+    return sorted(set(found))
+
+
+def scene_wide(spec: Any) -> list[str]:
+    """The layout properties of a scene as a whole: its object count and shared colours."""
     objects = list(spec.objects)
     found = [COUNT_WORDS.get(len(objects), "five or more objects")] if objects else []
+    if any(n >= 2 for n in Counter(o.colour for o in objects).values()):
+        found.append("two objects of the same colour")
+    return found
+
+
+def object_features(spec: Any, large: float = LARGE, small: float = SMALL) -> list[list[str]]:
+    """The layout properties each object of a scene has on its own (size, place, brightness
+    against the background, warmth), one list per object in the scene's order."""
     backgrounds = [c for c in (_rgb(c) for c in spec.background.colours) if c]
     ground = float(np.mean([_luminance(c) for c in backgrounds])) if backgrounds else 245.0
-    colours = Counter(o.colour for o in objects)
-    for o in objects:
+    out = []
+    for o in spec.objects:
         rgb = _rgb(o.colour)
+        found = []
         if o.size >= large:
             found.append("a large object")
         if o.size <= small:
@@ -133,9 +150,8 @@ def scene_features(spec: Any, large: float = LARGE, small: float = SMALL) -> lis
         warmth = _warmth(rgb) if rgb is not None else None
         if warmth:
             found.append(f"a {warmth}-coloured object")
-    if any(n >= 2 for n in colours.values()):
-        found.append("two objects of the same colour")
-    return sorted(set(found))
+        out.append(found)
+    return out
 
 
 def image_scene_features(image: Image.Image, cuts: tuple[float, float] = (SMALL, LARGE)

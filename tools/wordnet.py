@@ -40,6 +40,7 @@ class Category(BaseModel):
 
     name: str  # e.g. "relative"
     definition: str
+    synset: str = ""  # WordNet's id ("relative.n.01"), or "lex:<class>" (`in_category`)
     members: list[str]  # firing words in it, most frequent first
     share: float  # of firing words
     base_share: float  # of words in a random sample
@@ -138,6 +139,13 @@ def _ancestors(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(names)), tuple(sorted(classes - {"Tops"}))
 
 
+def in_category(word: str, synset: str) -> bool:
+    """Whether WordNet puts a word (its first noun senses) under a category `synset` ("relative.n.01",
+    or "lex:food" for a lexicographer class), as `categories` counts it."""
+    names, classes = _ancestors(word.lower())
+    return synset[4:] in classes if synset.startswith("lex:") else synset in names
+
+
 def categories(firing_words: Iterable[str], base_words: Iterable[str],
                limit: int = 5) -> list[Category]:
     """The WordNet categories over-represented among `firing_words` (one entry per firing
@@ -175,7 +183,7 @@ def categories(firing_words: Iterable[str], base_words: Iterable[str],
             synset = wn.synset(name)
             label = synset.lemmas()[0].name().replace("_", " ")
             definition = synset.definition()
-        rows.append(Category(name=label, definition=definition,
+        rows.append(Category(name=label, definition=definition, synset=name,
                              members=[w for w, _ in members[name].most_common(6)],
                              share=round(share, 3), base_share=round(base_share, 4),
                              lift=round(lift, 2)))

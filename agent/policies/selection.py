@@ -60,6 +60,9 @@ class Candidate:
     confidence: float = 0.0  # vocabulary verdicts: their design's confidence
     alternatives: int = 1  # things it says the unit fires on any of ("A, B or C": 3)
     fit_se: float | None = None  # bootstrap standard error of `fit`
+    # a composition of a part and a property (`tools.conjunction`): {"part", "property",
+    # "part_ids", "property_ids"}, the ids of the pool's candidates for each alone
+    conjunction: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,6 +228,13 @@ SHAPE_WORDS = frozenset({"circle", "square", "triangle", "star", "hexagon", "cro
 POOL_LIMIT = 24
 
 
+def _conj(part: str | None, prop: str, part_id: str, prop_id: str) -> dict[str, Any] | None:
+    """A composition's two halves for `tools.conjunction` (None without a testable part: a
+    category from evidence recorded before categories carried their WordNet id)."""
+    return {"part": part, "property": prop, "part_ids": [part_id],
+            "property_ids": [prop_id]} if part else None
+
+
 def _or_list(items: list[str], article: str = "") -> str:
     items = [f"{article}{i}" for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
@@ -243,10 +253,11 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
     extra: list[Candidate] = []
 
     def add(cid: str, text: str, label: str, rows: list[dict[str, Any]], why: str,
-            joint: str = "any") -> None:
+            joint: str = "any", conj: dict[str, Any] | None = None) -> None:
         extra.append(Candidate(cid, text, label, "evidence", why,
                                sum(_strength(r) for r in rows), _cover(rows, joint),
-                               alternatives=len(rows) if joint == "any" else 1))
+                               alternatives=len(rows) if joint == "any" else 1,
+                               conjunction=conj))
 
     def listings(rows: list[dict[str, Any]], kind: str, phrase: str, article: str = "") -> None:
         for r in rows:
@@ -279,7 +290,8 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{shape['item']} + {r['item']}", [shape, r],
                     f"a {shape['item']} in {shape['share']:.0%} of top scenes, "
                     f"{r['item']} in {r['share']:.0%} ({r['base_share']:.0%} at random)",
-                    joint="all")
+                    joint="all", conj=_conj(shape["item"], SCENE_PHRASES[r["item"]],
+                                            f"O-word-{shape['item']}", f"O-scene-{r['item']}"))
         listings(labels, "label", "images of ")
         listings(classes[:2], "class", "things that look like ", "a ")
         listings(_lifted(evidence.get("words", []), 4), "word", "images showing ")
@@ -314,20 +326,24 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
                     f"{c['name']} + {f['item']}", [c, f],
                     f"{c['share']:.0%} of the firing words are {c['name']} words and "
                     f"{f['share']:.0%} are {f['item']} ({f['base_share']:.0%} at random)",
-                    joint="all")
+                    joint="all", conj=_conj(c.get("synset"), FEATURE_PHRASES[f["item"]],
+                                            f"O-category-{c['name']}", f"O-feature-{f['item']}"))
             # ... or a category and a word shape: an ending or a length (not first letters:
             # a set of letters picked from the top exemplars and then tested on them won the
             # exemplar-split ranking on units it did not describe, see tools/word_shape.py)
-            shapes = [(f"ending in '-{e['item']}'", e["item"], [e])
+            shapes = [(f"ending in '-{e['item']}'", e["item"], [e], f"O-ending-{e['item']}",
+                       f"words ending in '-{e['item']}'")
                       for e in evidence.get("endings", [])[:2] if e["share"] >= COMPOSE_SHARE]
-            shapes += [(f"of {r['item']}", r["item"], [r])
+            shapes += [(f"of {r['item']}", r["item"], [r], f"O-length-{r['item']}",
+                        length_phrase(r))
                        for r in evidence.get("lengths", [])[:1] if r["share"] >= COMPOSE_SHARE]
             if c["share"] >= COMPOSE_SHARE:
-                for qualifier, label, rows in shapes[:2]:
+                for qualifier, label, rows, alone, phrase in shapes[:2]:
                     add(f"O-category-{c['name']}-{label}", f"words for {name} {qualifier}, "
                         f"such as {', '.join(c['members'][:3])}", f"{c['name']} + {label}",
                         [c] + rows, f"{c['share']:.0%} of the firing words are {c['name']} "
-                        f"words and they share the word shape {label!r}", joint="all")
+                        f"words and they share the word shape {label!r}", joint="all",
+                        conj=_conj(c.get("synset"), phrase, f"O-category-{c['name']}", alone))
         for row in evidence.get("lengths", [])[:2]:
             if row["share"] >= 0.5 and row["lift"] >= 1.5:
                 extra.append(_length_candidate(row))
@@ -441,6 +457,31 @@ def contested(candidates: list[Candidate], natural: bool, testable: Any
     if not better or choose(candidates, natural) is not causal[0]:
         return None
     return causal[0], max(better, key=lambda c: c.fit)
+
+
+def composed_contender(candidates: list[Candidate], natural: bool, informative: bool = True
+                       ) -> Candidate | None:
+    """On procedural exemplars, the best-fitting composition of a part and a property
+    (`Candidate.conjunction`) that is the open answer `choose` gives or fits within one
+    standard error of it: on the exemplar split a composition and its parts often fit alike,
+    and only fresh stimuli where they come apart (`conjunction`) tell which one the unit
+    reads. When the answer is a vocabulary verdict (kept by its head start: it was tested
+    causally), a composition that fits better outright: tested too, they meet on fit alone.
+    None on natural exemplars (no generator to draw fresh ones) or when no composition is
+    close."""
+    if natural or not informative:
+        return None
+    chosen = choose(candidates, natural)
+    if chosen is None or chosen.fit is None:
+        return None
+    if chosen.source == "vocabulary":
+        close = [c for c in candidates if c.conjunction and c.fit is not None
+                 and c.status not in ("contradicted", "not replicated") and c.fit > chosen.fit]
+        return max(close, key=lambda c: c.fit) if close else None
+    close = [c for c in candidates if c.conjunction and c.fit is not None
+             and c.status not in ("contradicted", "not replicated")
+             and (c is chosen or c.fit >= chosen.fit - (chosen.fit_se or 0.0))]
+    return max(close, key=lambda c: c.fit) if close else None
 
 
 def confidence(c: Candidate, verdict: dict[str, Any] | None) -> float:

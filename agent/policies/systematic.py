@@ -10,7 +10,12 @@ means; the simplest pattern that fits wins. Round 4 chooses the answer: the voca
 if it replicated (a second screen on fresh stimuli, or a design cell, shows it; nothing it
 measured contradicts it), beside candidates in open words from the evidence tools (WordNet
 categories, tokens, phrases, image labels, classes, colours), ranked on the exemplar split by
-`rank_descriptions`; dropped candidates end refuted or inconclusive with the reason. Model-level
+`rank_descriptions`; on natural exemplars the candidate listing the fewest alternatives among
+those within one standard error of the best fit wins. On procedural exemplars up to two more
+rounds run experiments where the exemplar split cannot decide: `dissociate` when a vocabulary
+verdict and an open property both fit, `conjunction` when a composition ("circles near the
+centre") and one of its halves do. Dropped candidates end refuted or inconclusive with the
+reason. Model-level
 questions are reduced to the output unit they are about (a class logit, or the logit of a
 quoted token).
 """
@@ -25,6 +30,7 @@ from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, 
 from agent.policies.selection import (
     Candidate,
     choose,
+    composed_contender,
     confidence,
     contested,
     designs,
@@ -49,6 +55,7 @@ from agent.policies.systematic_report import (
 )
 from agent.state import AgentState, Hypothesis
 from tools.bias import BackgroundBias
+from tools.conjunction import Conjunction, conjunction_row
 from tools.cot import CotCorruption, CotTruncation
 from tools.description_fit import MAX_DESCRIPTIONS, DescriptionFit
 from tools.dissociation import Dissociation, can_test, dissociation_row
@@ -58,6 +65,9 @@ from tools.vision_evidence import ImageEvidence
 
 #: The seed of the replication screen (the first screen uses 0, design cells 1).
 REPLICATION_SEED = 7
+#: Fresh stimuli a conjunction experiment draws: texts hold a word with both halves rarely
+#: (long family words in about 1 of 70 generated texts), scenes often.
+CONJUNCTION_N = {"text": 1200, "vision": 320}
 COT_ITEMS = 8  # generated items per chain-of-thought experiment
 #: Tool calls kept back for the last round (ranking the candidates).
 SELECTION_CALLS = 1
@@ -271,6 +281,17 @@ class SystematicPolicy(Policy):
                              f"fresh stimuli split by {causal.label!r} and by "
                              f"{other.description!r}: which drives the unit without the "
                              "other?", [causal.id, other.id])]
+        if stage == "conjoin":
+            composed = {c.id: c for c in ps.get("pool", [])}[ps["composed"]]
+            spec = composed.conjunction or {}
+            return [ToolCall("conjunction",
+                             {"unit": unit, "part": spec["part"], "property": spec["property"],
+                              "n": CONJUNCTION_N[state["modality"]]},
+                             f"fresh stimuli where {spec['part']!r} and {spec['property']!r} "
+                             f"meet and where they do not: is {composed.description!r} "
+                             "needed, or does one half drive the unit alone?",
+                             [composed.id] + [i for i in spec["part_ids"] + spec["property_ids"]
+                                              if i in {c.id for c in ps.get("pool", [])}])]
         if stage == "select":
             live = [c for c in ps.get("pool", []) if c.status not in ("contradicted",
                                                                       "not replicated")]
@@ -329,6 +350,8 @@ class SystematicPolicy(Policy):
                 ps["fits_id"] = exp["id"]
                 ps["fits_natural"] = result.natural
                 ps["fits_informative"] = result.informative
+            elif isinstance(result, Conjunction):
+                ps["conjunction"] = {"id": exp["id"], "result": result.to_json()}
             elif isinstance(result, Dissociation):
                 ps["dissociation"] = {"id": exp["id"], "result": result.to_json()}
             elif isinstance(result, ConceptScreen):
@@ -389,10 +412,58 @@ class SystematicPolicy(Policy):
                 ps["stage"] = "dissociate"
                 ps["contest"] = [c.id for c in contest]  # ids: the pool holds the objects
                 return []
-            return self._settle(ps, state.get("hypotheses", []))
+            return self._conjoin_or_settle(ps, state)
         if stage == "dissociate":
-            return self._dissociated(ps) + self._settle(ps, state.get("hypotheses", []))
+            return self._dissociated(ps) + self._conjoin_or_settle(ps, state)
+        if stage == "conjoin":
+            return self._conjoined(ps) + self._settle(ps, state.get("hypotheses", []))
         return []
+
+    def _conjoin_or_settle(self, ps: dict[str, Any], state: AgentState) -> list[Hypothesis]:
+        """One more round when a composition fits about as well as the answer: fresh stimuli
+        where its halves come apart decide (`conjunction`); else settle."""
+        composed = None if ps.get("conjunction") else composed_contender(
+            ps.get("pool", []), bool(ps.get("fits_natural")),
+            ps.get("fits_informative", True))
+        if composed is None:
+            return self._settle(ps, state.get("hypotheses", []))
+        chosen = choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")))
+        ps["stage"] = "conjoin"
+        ps["composed"] = composed.id
+        ps["composed_over"] = chosen.source if chosen else None
+        return []
+
+    def _conjoined(self, ps: dict[str, Any]) -> list[Hypothesis]:
+        """Read the conjunction experiment: a needed composition is the answer and the halves
+        it was tested against are contradicted; a composition one half explains alone is
+        contradicted and that half is the answer."""
+        found = ps.get("conjunction")
+        if not found:
+            return []
+        by_id = {c.id: c for c in ps.get("pool", [])}
+        composed = by_id[ps["composed"]]
+        spec = composed.conjunction or {}
+        result = found["result"]
+        verdict = result["verdict"]
+        why = conjunction_row(result)
+        losers: list[Candidate] = []
+        if verdict == "conjunction":
+            losers = [by_id[i] for i in spec["part_ids"] + spec["property_ids"] if i in by_id]
+            composed.status, composed.why = "replicated", f"needed on fresh stimuli ({why})"
+            ps["forced"] = composed.id
+            note = "alone it does not drive the unit on fresh stimuli; only together with " \
+                   f"the other half ({why})"
+        elif verdict in ("part", "property", "either"):
+            losers = [composed]
+            note = f"one half drives the unit on fresh stimuli without the other ({why})"
+            alone = [by_id[i] for i in spec.get(f"{verdict}_ids", []) if i in by_id
+                     and by_id[i].status not in ("contradicted", "not replicated")]
+            if alone and ps.get("composed_over") != "vocabulary":  # a verdict stays
+                ps["forced"] = alone[0].id
+        for loser in losers:
+            loser.status, loser.why = "contradicted", note
+        return [Hypothesis(id=c.id, status="refuted", confidence=0.1, note=note,
+                           experiments=[found["id"]]) for c in losers]
 
     @staticmethod
     def _contest(ps: dict[str, Any]) -> tuple[Candidate, Candidate]:
@@ -421,8 +492,9 @@ class SystematicPolicy(Policy):
         """Statuses once the candidates are ranked: the chosen one supported, the rest not;
         earlier vocabulary hypotheses stay supported only if the answer is theirs."""
         ps["stage"] = "selected"
-        chosen = choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")),
-                        informative=ps.get("fits_informative", True))
+        forced = {c.id: c for c in ps.get("pool", [])}.get(ps.get("forced", ""))
+        chosen = forced or choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")),
+                                  informative=ps.get("fits_informative", True))
         ps["chosen"] = chosen
         updates = []
         if chosen is None or chosen.source != "vocabulary":

@@ -57,6 +57,14 @@ def open_answer(state: dict[str, Any], ps: dict[str, Any],
     evidence = [{"experiment": ps.get("open_id", ""), "finding": chosen.why,
                  "numbers": {"strength (share x log lift)": chosen.strength}}]
     evidence += fits_evidence(ps)
+    if ps.get("conjunction"):
+        cells = ps["conjunction"]["result"]["cells"]
+        evidence.append({"experiment": ps["conjunction"]["id"],
+                         "finding": "fresh stimuli where the halves of "
+                         f"{ps.get('composed')!r} meet and where they do not: "
+                         f"{ps['conjunction']['result']['verdict']}",
+                         "numbers": {f"{k} (standardised effect)": v["effect"]
+                                     for k, v in cells.items() if v["effect"] is not None}})
     evidence += [{"experiment": ",".join(filter(None, [ps.get("singles", {}).get("id"),
                                                       ps.get("replication", {}).get("id")])),
                   "finding": f"vocabulary answer {c.description!r} dropped: {c.why}",

@@ -216,3 +216,53 @@ def test_a_verdict_kept_only_by_its_head_start_over_a_testable_property_is_conte
     assert contested([vocab, light], True, testable) is None  # natural data: no head start
     light.fit = 2.0  # clearly better: chosen without an experiment
     assert contested([vocab, light], False, testable) is None
+
+
+def test_a_composition_close_to_the_answer_goes_to_a_conjunction_experiment():
+    from agent.policies.selection import composed_contender
+
+    # synthetic-text:hidden:12: "long words" and the composition fit the exemplar split alike
+    long_words = Candidate("O-length-11 letters or more", "long words of 11 letters or more",
+                           "11 letters or more", "evidence", "", fit=1.50, fit_se=0.06)
+    composed = Candidate("O-category-relative-11 letters or more", "words for relatives of 11 "
+                         "letters or more, such as grandfather", "relative + 11 letters",
+                         "evidence", "", fit=1.47, fit_se=0.06,
+                         conjunction={"part": "relative.n.01",
+                                      "property": "long words of 11 letters or more",
+                                      "part_ids": ["O-category-relative"],
+                                      "property_ids": ["O-length-11 letters or more"]})
+    assert composed_contender([long_words, composed], natural=False) is composed
+    composed.fit = 1.30  # clearly worse: nothing to settle
+    assert composed_contender([long_words, composed], natural=False) is None
+    composed.fit = 1.47
+    assert composed_contender([long_words, composed], natural=True) is None  # no generator
+    # a verdict kept by its head start meets a composition that fits better outright
+    # (synthetic-vision:hidden:9: "circles in scenes with exactly three objects", 1.53,
+    # against the verdict "circles together with objects at the top", 1.23)
+    vocab = Candidate("V", "long words", "long words", "vocabulary", "", status="replicated",
+                      fit=1.49, confidence=0.9)
+    assert composed_contender([vocab, long_words, composed], natural=False) is None
+    vocab.fit = 1.40
+    assert composed_contender([vocab, long_words, composed], natural=False) is composed
+
+
+def test_pool_compositions_name_their_halves_for_the_experiment():
+    evidence = {"categories": [{"name": "relative", "synset": "relative.n.01",
+                                "definition": "a person related by blood or marriage",
+                                "members": ["grandfather", "grandmother", "granddaughter"],
+                                "share": 1.0, "base_share": 0.01, "lift": 50.0}],
+                "lengths": [{"item": "11 letters or more", "share": 1.0, "base_share": 0.01,
+                             "lift": 60.0}]}
+    pool = {c.id: c for c in open_pool(evidence, "text")}
+    composed = pool["O-category-relative-11 letters or more"]
+    assert composed.conjunction == {"part": "relative.n.01",
+                                    "property": "long words of 11 letters or more",
+                                    "part_ids": ["O-category-relative"],
+                                    "property_ids": ["O-length-11 letters or more"]}
+    assert {"O-category-relative", "O-length-11 letters or more"} <= pool.keys()
+    vision = {c.id: c for c in open_pool({
+        "words": [{"item": "circle", "share": 1.0, "base_share": 0.3, "lift": 3.0}],
+        "scene": [{"item": "an object near the centre", "share": 0.7, "base_share": 0.3,
+                   "lift": 2.3}]}, "vision")}
+    spec = vision["O-shape-circle-an object near the centre"].conjunction
+    assert spec["part"] == "circle" and spec["property"].startswith("objects near the centre")

@@ -111,3 +111,29 @@ def test_a_verdict_that_rides_on_an_open_property_is_dropped_by_a_dissociation(t
     assert dropped and "fresh stimuli" in dropped[-1].data["note"]
     final = next(e for e in events if e.type == "final_answer").data
     assert final["description"] == "fires on large numbers (100 or more)"
+
+
+@pytest.mark.parametrize("unit, answer, dropped", [
+    ("synthetic-text:hidden:12", "words for relatives of 11 letters or more",
+     "O-length-11 letters or more"),
+    ("synthetic-vision:hidden:7", "circles near the centre of the image", "O-word-circle"),
+])
+def test_a_composition_is_kept_when_fresh_stimuli_show_both_halves_are_needed(
+        tmp_path, unit, answer, dropped):
+    """The composition and one half fit the exemplar split alike; fresh stimuli where the
+    halves come apart show the unit needs both, and the half alone is refuted."""
+    from agent.policies.systematic import SystematicPolicy
+    from agent.requests import Budgets
+
+    run_dir, events = run_to_end(tmp_path, unit, SystematicPolicy(), "systematic",
+                                 budgets=Budgets(max_rounds=6, max_tool_calls=40))
+    check_transcript(run_dir)
+    assert problems(events) == []
+    calls = [e for e in events if e.type == "tool_called" and e.data["tool"] == "conjunction"]
+    assert len(calls) == 1
+    refuted = [e for e in events if e.type == "hypothesis_revised" and e.data["id"] == dropped
+               and e.data["status"] == "refuted"]
+    assert refuted and "only together" in refuted[-1].data["note"]
+    final = next(e for e in events if e.type == "final_answer").data
+    assert final["description"].startswith(f"fires on {answer}")
+    assert any(item["experiment"] == calls[0].data["experiment"] for item in final["evidence"])
