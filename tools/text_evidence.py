@@ -161,7 +161,10 @@ FEATURE_QUALIFIERS = {
     "number of 100 or more": "of 100 or more",
 }
 
-SENTENCE_END = re.compile(r"[.!?:;\"'\u201d)]\s*$")
+#: What ends a sentence before a word (a semicolon does not: "...; Paris" is inside one).
+SENTENCE_END = re.compile(r"[.!?:\"'\u201d)]\s*$")
+#: Opening quotes and brackets a sentence may begin with ("\u201cBring the bucket").
+OPENERS = "\"'\u201c\u2018(["
 
 
 def surface_features(tokens: list[str], position: int) -> list[str]:
@@ -186,7 +189,8 @@ def surface_features(tokens: list[str], position: int) -> list[str]:
         found.append("long word (9+ letters)")
     if not any(c.isalnum() for c in token):
         return found
-    if word[:1].isupper() and not _sentence_start(tokens, position):
+    if word[:1].isupper() and not (len(word) > 1 and word.isupper()) and not _sentence_start(
+            tokens, position):  # "Paris", not "FAQ" (a word in capitals) nor "I"
         found.append("capitalised inside a sentence")
     letters = word.lower()
     if re.search(r"([a-z])\1", letters):
@@ -203,15 +207,18 @@ def surface_features(tokens: list[str], position: int) -> list[str]:
 
 
 def _sentence_start(tokens: list[str], position: int) -> bool:
-    """Whether the word at `position` begins the text or a sentence."""
-    if not _spaced(tokens):  # whole words: the previous token is the previous word
-        return position == 0 or bool(SENTENCE_END.search(tokens[position - 1]))
-    start = position
-    while start > 0 and tokens[start][:1] and not tokens[start][0].isspace() and (
-            tokens[start - 1].strip()[-1:].isalnum()):
-        start -= 1
-    before = "".join(tokens[max(0, start - 3):start])
-    return not before.strip() or bool(SENTENCE_END.search(before))
+    """Whether the word at `position` begins the text, a sentence or a line (behind any
+    opening quotes or brackets)."""
+    if not _spaced(tokens):  # whole words: the previous tokens are the previous words
+        before = " ".join(tokens[max(0, position - 3):position])
+    else:
+        start = position
+        while start > 0 and tokens[start][:1] and not tokens[start][0].isspace() and (
+                tokens[start - 1].strip()[-1:].isalnum()):
+            start -= 1
+        before = "".join(tokens[max(0, start - 3):start])
+    before = before.rstrip(" \t").rstrip(OPENERS + " \t")
+    return not before.strip() or before.endswith("\n") or bool(SENTENCE_END.search(before))
 
 
 def _lifts(counts: Counter, total: int, base: Counter, base_total: int, minimum: int = 2,

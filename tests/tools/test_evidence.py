@@ -216,6 +216,18 @@ def test_word_forms_are_surface_features():
     assert "number of 100 or more" in found["1200"] and "number of 100 or more" not in found["99"]
     assert "reads the same backwards" in found["level"] and "reads the same backwards" in \
         found["Dad"] and "reads the same backwards" not in found["roads"]
+    # a word in capitals is not "capitalised", an opening quote or a line begins a sentence,
+    # a semicolon does not (synthetic-text:hidden:4 fired on none of "FAQ", "\u201cBring")
+    words = ["The", "label", "read", "FAQ", ".", "\u201c", "Bring", "it", "\u201d", ";",
+             "Rome", "waits"]
+    inside = {w for i, w in enumerate(words)
+              if "capitalised inside a sentence" in surface_features(words, i)}
+    assert inside == {"Rome"}
+    spaced = ["He", " wrote", " URGENT", " on", " it", ".", " \u201c", "Bring", " Anna", "\n",
+              "Then", " Oslo"]
+    inside = {w.strip() for i, w in enumerate(spaced)
+              if "capitalised inside a sentence" in surface_features(spaced, i)}
+    assert inside == {"Anna", "Oslo"}
 
 
 def test_the_reader_names_the_longest_feature_phrase_only():
