@@ -519,8 +519,8 @@ class SystematicPolicy(Policy):
                 updates.append(Hypothesis(
                     id=c.id, status="refuted" if worse else "inconclusive", confidence=0.1,
                     note=(f"fits the exemplar split worse ({c.fit:.2f} vs {chosen.fit:.2f})"
-                          if worse else f"fits the exemplar split a little better ({c.fit:.2f}"
-                          f" vs {chosen.fit:.2f}) but within one standard error of the best "
+                          if worse else f"fits the exemplar split a little better ({c.fit:.3f}"
+                          f" vs {chosen.fit:.3f}) but within one standard error of the best "
                           f"fit, and names {c.alternatives} alternatives to the answer's "
                           f"{chosen.alternatives}: the shorter description is kept" if longer
                           else "not chosen: another candidate fits as well or "
