@@ -465,16 +465,21 @@ def composed_contender(candidates: list[Candidate], natural: bool, informative: 
     (`Candidate.conjunction`) that is the open answer `choose` gives or fits within one
     standard error of it: on the exemplar split a composition and its parts often fit alike,
     and only fresh stimuli where they come apart (`conjunction`) tell which one the unit
-    reads. When the answer is a vocabulary verdict (kept by its head start: it was tested
-    causally), a composition that fits better outright: tested too, they meet on fit alone.
-    None on natural exemplars (no generator to draw fresh ones) or when no composition is
-    close."""
+    reads. When the answer is a vocabulary verdict that is itself a conjunction ("circles
+    only together with objects at the top", kept by its causal head start), a composition
+    that fits better outright: both claim that two things must meet, and once the open one is
+    tested too they meet on fit alone. A single-concept verdict keeps its head start ("names
+    of weekdays and months" over "words for time periods capitalised inside a sentence", a
+    special case that fits the exemplars a little better). None on natural exemplars (no
+    generator to draw fresh ones) or when no composition is close."""
     if natural or not informative:
         return None
     chosen = choose(candidates, natural)
     if chosen is None or chosen.fit is None:
         return None
     if chosen.source == "vocabulary":
+        if chosen.composition != "and":
+            return None
         close = [c for c in candidates if c.conjunction and c.fit is not None
                  and c.status not in ("contradicted", "not replicated") and c.fit > chosen.fit]
         return max(close, key=lambda c: c.fit) if close else None

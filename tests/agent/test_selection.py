@@ -239,11 +239,16 @@ def test_a_composition_close_to_the_answer_goes_to_a_conjunction_experiment():
     # a verdict kept by its head start meets a composition that fits better outright
     # (synthetic-vision:hidden:9: "circles in scenes with exactly three objects", 1.53,
     # against the verdict "circles together with objects at the top", 1.23)
-    vocab = Candidate("V", "long words", "long words", "vocabulary", "", status="replicated",
-                      fit=1.49, confidence=0.9)
+    vocab = Candidate("V", "long words only together with family words", "long & family",
+                      "vocabulary", "", status="replicated", fit=1.49, confidence=0.9,
+                      composition="and")
     assert composed_contender([vocab, long_words, composed], natural=False) is None
     vocab.fit = 1.40
     assert composed_contender([vocab, long_words, composed], natural=False) is composed
+    # a single-concept verdict keeps its head start over a composition that is a special
+    # case of it (synthetic-text:single:10, "names of weekdays and months")
+    vocab.composition = "single"
+    assert composed_contender([vocab, long_words, composed], natural=False) is None
 
 
 def test_pool_compositions_name_their_halves_for_the_experiment():
