@@ -15,9 +15,8 @@ those within one standard error of the best fit wins. On procedural exemplars up
 rounds run experiments where the exemplar split cannot decide: `dissociate` when a vocabulary
 verdict and an open property both fit, `conjunction` when a composition ("circles near the
 centre") and one of its halves do. Dropped candidates end refuted or inconclusive with the
-reason. Model-level
-questions are reduced to the output unit they are about (a class logit, or the logit of a
-quoted token).
+reason. Model-level questions are reduced to the output unit they are about (a class logit,
+or the logit of a quoted token).
 """
 
 from __future__ import annotations
