@@ -14,9 +14,10 @@ two meet:
 - apart: both, but on different words (objects); reported, not read.
 
 Each cell's mean, less the mean of stimuli with neither, over the batch's standard deviation,
-is its standardised effect. When neither part drives the unit alone but both together do, the
-composition is needed; when one part drives it alone as much as both do, the composition
-was a special case of that part. Properties of a whole scene (its object count, shared
+is its standardised effect. When neither half drives the unit alone but both together do, the
+composition is needed; when one half drives it alone with at least MATCHES (60%) of the
+effect of both, the composition was a special case of that half; a half that drives it
+alone, but with less, rules nothing out ("stronger together"). Properties of a whole scene (its object count, shared
 colours) have no object to bind to: for them "both" means in the same scene.
 """
 
@@ -60,7 +61,8 @@ class Conjunction(ToolResult):
     n: int
     bound: bool  # the property belongs to one word or object (False: to the whole scene)
     cells: dict[str, Cell]  # both, part_only, property_only, apart, neither
-    verdict: str  # "conjunction", "part", "property", "either", "neither" or "too few"
+    # "conjunction", "part", "property", "either", "stronger together", "neither", "too few"
+    verdict: str
 
     def headline(self) -> str:
         where = "on the same word or object" if self.bound else "in the same stimulus"
@@ -72,6 +74,8 @@ class Conjunction(ToolResult):
             "property": f"{self.property!r} drives the unit without {self.part!r}: the "
                         "composition is a special case of the property.",
             "either": "Each drives the unit without the other.",
+            "stronger together": "A half drives the unit alone, but far less than both "
+                                 "together: neither the composition nor a half is ruled out.",
             "neither": "Not even both together drive the unit on fresh stimuli.",
             "too few": "Too few fresh stimuli fall in a cell to tell.",
         }[self.verdict]
@@ -91,7 +95,9 @@ def _verdict(cells: dict[str, Cell]) -> str:
         return "part"
     if prop_drives:
         return "property"
-    return "conjunction"  # together they drive it; neither alone comes near
+    if part >= DRIVES or prop >= DRIVES:
+        return "stronger together"  # a half drives it alone, far less than both do
+    return "conjunction"  # together they drive it; neither alone does
 
 
 def _text_flags(part: str, prop: str, stimuli: list[str], tokens: list[list[str]]

@@ -346,7 +346,7 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
         draws = _score_draws([reading[i] for reading in readings], real, n_top, n_tops,
                              np.random.default_rng(0))
         fits.append(Fit(description=description, spearman=measured[0][0], auc=measured[0][1],
-                        se=round(float(np.std(draws)), 4), **extra))
+                        se=round(float(np.std(draws)), 4) if len(draws) else None, **extra))
     fits.sort(key=lambda f: -f.score)
     result = DescriptionFit(unit=str(address), corpus=ctx.corpus, read_as=read_as,
                             natural=str(cache.corpus.name).startswith(("natural", "hub-")),
@@ -377,7 +377,7 @@ def _score_draws(readings: list[np.ndarray], real: np.ndarray, n_top: int, n_top
     correlation + AUC per reading, averaged; with fresh exemplars, averaged with theirs)."""
     n = len(real)
     if n == n_tops or not n_top:
-        return np.zeros(1)  # no random stimuli to tell the top ones from
+        return np.zeros(0)  # no random stimuli to tell the top ones from: no spread
     top = rng.integers(0, n_top, (draws, n_top))
     sample = rng.integers(n_tops, n, (draws, n - n_tops))
     sets = [(np.concatenate([top, sample], axis=1), n_top)]

@@ -190,7 +190,7 @@ def surface_features(tokens: list[str], position: int) -> list[str]:
     if not any(c.isalnum() for c in token):
         return found
     if word[:1].isupper() and not (len(word) > 1 and word.isupper()) and not _sentence_start(
-            tokens, position):  # "Paris", not "FAQ" (a word in capitals) nor "I"
+            tokens, position):  # "Paris", not "FAQ" (a word in capitals)
         found.append("capitalised inside a sentence")
     letters = word.lower()
     if re.search(r"([a-z])\1", letters):

@@ -72,6 +72,12 @@ COT_ITEMS = 8  # generated items per chain-of-thought experiment
 SELECTION_CALLS = 1
 
 
+def _another_round(env: PolicyEnv) -> bool:
+    """Whether the budgets allow one more round with one tool call."""
+    left = env.budget_left
+    return left.get("rounds", 1) >= 1 and left.get("tool_calls", 1) >= 1
+
+
 @register_policy("systematic")
 class SystematicPolicy(Policy):
     """The built-in experimenter (offline default and the baseline LLM policies must beat).
@@ -407,29 +413,35 @@ class SystematicPolicy(Policy):
             contest = None if ps.get("dissociation") or not ps.get("fits_informative", True) \
                 else contested(ps.get("pool", []), bool(ps.get("fits_natural")),
                                lambda d: can_test(d, state["modality"]))
-            if contest is not None:  # one more round: an experiment decides, not the margin
+            if contest is not None and _another_round(env):  # an experiment decides
                 ps["stage"] = "dissociate"
                 ps["contest"] = [c.id for c in contest]  # ids: the pool holds the objects
                 return []
-            return self._conjoin_or_settle(ps, state)
+            return self._conjoin_or_settle(ps, state, env)
         if stage == "dissociate":
-            return self._dissociated(ps) + self._conjoin_or_settle(ps, state)
+            return self._dissociated(ps) + self._conjoin_or_settle(ps, state, env)
         if stage == "conjoin":
             return self._conjoined(ps) + self._settle(ps, state.get("hypotheses", []))
         return []
 
-    def _conjoin_or_settle(self, ps: dict[str, Any], state: AgentState) -> list[Hypothesis]:
+    def _conjoin_or_settle(self, ps: dict[str, Any], state: AgentState,
+                           env: PolicyEnv) -> list[Hypothesis]:
         """One more round when a composition fits about as well as the answer: fresh stimuli
-        where its halves come apart decide (`conjunction`); else settle."""
+        where its halves come apart decide (`conjunction`); else (or with no round or tool
+        call left) settle."""
         composed = None if ps.get("conjunction") else composed_contender(
             ps.get("pool", []), bool(ps.get("fits_natural")),
             ps.get("fits_informative", True))
-        if composed is None:
+        if composed is None or not _another_round(env):
             return self._settle(ps, state.get("hypotheses", []))
         chosen = choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")))
         ps["stage"] = "conjoin"
         ps["composed"] = composed.id
         ps["composed_over"] = chosen.source if chosen else None
+        # the answer the experiment may replace: the composition or one of its halves
+        spec = composed.conjunction or {}
+        ps["composed_or_half"] = chosen is not None and chosen.id in (
+            [composed.id] + spec.get("part_ids", []) + spec.get("property_ids", []))
         return []
 
     def _conjoined(self, ps: dict[str, Any]) -> list[Hypothesis]:
@@ -453,11 +465,16 @@ class SystematicPolicy(Policy):
             note = "alone it does not drive the unit on fresh stimuli; only together with " \
                    f"the other half ({why})"
         elif verdict in ("part", "property", "either"):
-            losers = [composed]
-            note = f"one half drives the unit on fresh stimuli without the other ({why})"
+            # the half that does not drive the unit alone is wrong too (not for "either")
+            idle = {"part": "property_ids", "property": "part_ids"}.get(verdict, "")
+            losers = [composed] + [by_id[i] for i in spec.get(idle, []) if i in by_id]
+            note = f"without the other half it does not drive the unit on fresh stimuli " \
+                   f"({why})"
             alone = [by_id[i] for i in spec.get(f"{verdict}_ids", []) if i in by_id
                      and by_id[i].status not in ("contradicted", "not replicated")]
-            if alone and ps.get("composed_over") != "vocabulary":  # a verdict stays
+            # the driving half replaces an answer the experiment was about (the composition
+            # or a half), never a vocabulary verdict or an unrelated candidate
+            if alone and ps.get("composed_or_half"):
                 ps["forced"] = alone[0].id
         for loser in losers:
             loser.status, loser.why = "contradicted", note
@@ -522,7 +539,8 @@ class SystematicPolicy(Policy):
                           f" vs {chosen.fit:.3f}) but within one standard error of the best "
                           f"fit, and names {c.alternatives} alternatives to the answer's "
                           f"{chosen.alternatives}: the shorter description is kept" if longer
-                          else "not chosen: another candidate fits as well or "
+                          else "not chosen: the conjunction experiment on fresh stimuli decided "
+                          "the answer" if forced is not None else "not chosen: another candidate fits as well or "
                           "better, or was tested causally" if ps.get("fits_informative", True)
                           else "not chosen: the exemplar split cannot tell candidates apart "
                           "(random stimuli fire as much as the top ones); the answer speaks "

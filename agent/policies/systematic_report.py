@@ -61,7 +61,7 @@ def open_answer(state: dict[str, Any], ps: dict[str, Any],
         cells = ps["conjunction"]["result"]["cells"]
         evidence.append({"experiment": ps["conjunction"]["id"],
                          "finding": "fresh stimuli where the halves of "
-                         f"{ps.get('composed')!r} meet and where they do not: "
+                         f"{_described(ps, ps.get('composed'))!r} meet and where they do not: "
                          f"{ps['conjunction']['result']['verdict']}",
                          "numbers": {f"{k} (standardised effect)": v["effect"]
                                      for k, v in cells.items() if v["effect"] is not None}})
@@ -72,6 +72,11 @@ def open_answer(state: dict[str, Any], ps: dict[str, Any],
     return {"description": text, "label": chosen.label,
             "confidence": confidence(chosen, ps.get("verdict")), "concepts": [],
             "composition": "open", "evidence": evidence}
+
+def _described(ps: dict[str, Any], cid: str | None) -> str:
+    """A pool candidate's description by its id."""
+    return next((c.description for c in ps.get("pool", []) if c.id == cid), cid or "")
+
 
 def undetermined(ps: dict[str, Any]) -> dict[str, Any]:
     dropped = [f"{c.description!r} ({c.why})" for c in ps.get("pool", [])]

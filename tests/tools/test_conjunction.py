@@ -18,6 +18,7 @@ def cells(both, part, prop):
 @pytest.mark.parametrize("both, part, prop, verdict", [
     (5.0, 0.0, 0.0, "conjunction"),
     (5.0, 0.4, 0.0, "conjunction"),  # a part that moves it a little does not explain it
+    (5.0, 2.5, 0.0, "stronger together"),  # it drives the unit alone: not refuted
     (3.4, 0.0, 3.4, "property"),  # the composition was a special case of the property
     (2.0, 1.9, 0.1, "part"),
     (2.0, 1.8, 1.9, "either"),

@@ -181,10 +181,17 @@ def test_the_standard_error_of_a_fit_is_its_spread_over_resampled_stimuli():
     point, draws = spread(24, 60)
     assert len(draws) == 200 and abs(draws.mean() - point) < 2 * draws.std()
     assert spread(24, 60)[1].std() > 2 * spread(600, 1500)[1].std()  # more stimuli, less
-    # the random sample is shared by the top and the fresh exemplars; each set is resampled
-    real = np.r_[np.full(8, 5.0), np.full(8, 4.0), np.zeros(20)]
-    perfect = _score_draws([real.copy()], real, 8, 16, np.random.default_rng(0))
-    assert np.allclose(perfect, perfect[0]) and perfect[0] > 1.7
+    # top rows, then fresh rows, then the random sample (shared by both sets): a description
+    # that reads the top exemplars perfectly and the fresh ones at random scores the mean of
+    # a perfect fit and a chance one, and so do its resamples
+    real = np.r_[rng.normal(5, 1, 12), rng.normal(5, 1, 12), rng.normal(0, 1, 40)]
+    reading = np.r_[real[:12] + 10, rng.normal(0, 1, 12), real[24:]]
+    top, fresh = np.r_[0:12, 24:64], np.r_[12:64]
+    point = (sum(_fit(reading[top], real[top], 12))
+             + sum(_fit(reading[fresh], real[fresh], 12))) / 2
+    draws = _score_draws([reading], real, 12, 24, np.random.default_rng(0))
+    assert 1.2 < point < 1.85 and abs(draws.mean() - point) < 0.1 and draws.std() > 0.02
+    assert not len(_score_draws([reading], real, 12, 64, np.random.default_rng(0)))
 
 
 def test_the_agents_reader_checks_surface_features_a_description_names():
