@@ -14,7 +14,7 @@ categories, tokens, phrases, image labels, classes, colours), ranked on the exem
 those within one standard error of the best fit wins. On procedural exemplars up to two more
 rounds run experiments where the exemplar split cannot decide: `dissociate` when a vocabulary
 verdict and an open property both fit, `conjunction` when a composition ("circles near the
-centre") and one of its halves do. Dropped candidates end refuted or inconclusive with the
+centre") fits within a standard error of the open answer (often one of its halves). Dropped candidates end refuted or inconclusive with the
 reason. Model-level questions are reduced to the output unit they are about (a class logit,
 or the logit of a quoted token).
 """
