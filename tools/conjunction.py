@@ -103,13 +103,13 @@ def _verdict(cells: dict[str, Cell]) -> str:
 def _text_flags(part: str, prop: str, stimuli: list[str], tokens: list[list[str]]
                 ) -> tuple[list[tuple[bool, bool, bool]], bool]:
     """Per text (any word both, any word the part, any word the property), and True."""
-    from tools.dissociation import _named
+    from tools.dissociation import named_property
     from tools.text_evidence import surface_features, whole_word
     from tools.wordnet import in_category, reader
 
     if reader() is None:
         raise ToolError("WordNet is not installed (python -m models.natural install)")
-    features, shape = _named(prop, "text")
+    features, shape = named_property(prop, "text")
     if not features and shape is None:
         raise ToolError(f"property: {prop!r} names no word shape or surface feature the "
                         "reader tests (e.g. 'of 11 letters or more', \"ending in '-ed'\")")
@@ -175,7 +175,7 @@ def conjunction(ctx: ToolContext, unit: str, part: str, property: str,
         n: fresh stimuli to draw.
         seed: change it for another fresh batch.
     """
-    from tools.dissociation import _fresh
+    from tools.dissociation import fresh_stimuli
 
     address, model, _ = resolve_unit(unit)
     modality = model.modality
@@ -184,7 +184,7 @@ def conjunction(ctx: ToolContext, unit: str, part: str, property: str,
     if modality == "text" and not re.fullmatch(r"lex:[a-z_.]+|[a-z_.'-]+\.n\.\d\d", part):
         raise ToolError("part: a WordNet category id as token_evidence gives it "
                         "('relative.n.01' or 'lex:food')")
-    stimuli = _fresh(modality, n, SEED_OFFSET + seed)
+    stimuli = fresh_stimuli(modality, n, SEED_OFFSET + seed)
     recorded = activations(str(address), stimuli)
     if modality == "text":
         if property_test(property, modality, stimuli, recorded.tokens) is None:

@@ -74,7 +74,7 @@ def _concept_holds(tags: set[str], concepts: list[str], composition: str) -> boo
     return all(c in tags for c in concepts)
 
 
-def _named(description: str, modality: str) -> tuple[set[str], Any]:
+def named_property(description: str, modality: str) -> tuple[set[str], Any]:
     """What a description names that the agent's reader can check on one stimulus: its
     feature or layout items, and (texts) a test of word shape, None when it names none."""
     from tools.description_fit import named_features
@@ -89,7 +89,7 @@ def _named(description: str, modality: str) -> tuple[set[str], Any]:
 
 def can_test(description: str, modality: str) -> bool:
     """Whether `dissociate` can test a description's property on a stimulus."""
-    features, test = _named(description, modality)
+    features, test = named_property(description, modality)
     return bool(features) or test is not None
 
 
@@ -98,7 +98,7 @@ def property_test(description: str, modality: str, stimuli: list,
     """Whether each stimulus has the property a description names in words the agent's
     reader tests (a scene layout phrase, a word shape, a named surface feature of a token;
     texts come with the unit's `tokens`); None when it names none."""
-    features, test = _named(description, modality)
+    features, test = named_property(description, modality)
     if not features and test is None:
         return None
     if modality == "vision":
@@ -120,7 +120,7 @@ def property_test(description: str, modality: str, stimuli: list,
     return found
 
 
-def _fresh(modality: str, n: int, seed: int) -> list:
+def fresh_stimuli(modality: str, n: int, seed: int) -> list:
     if modality == "vision":
         from models.corpora import generated_images
 
@@ -156,7 +156,7 @@ def dissociate(ctx: ToolContext, unit: str, concepts: list[str], property: str,
         raise ToolError(f"concepts: give one or two vocabulary concepts; unknown: {unknown}")
     if composition not in ("single", "or", "and"):
         raise ToolError("composition: 'single', 'or' or 'and'")
-    stimuli = _fresh(modality, n, seed)
+    stimuli = fresh_stimuli(modality, n, seed)
     recorded = activations(str(address), stimuli)
     has_property = property_test(property, modality, stimuli, recorded.tokens)
     if has_property is None:
