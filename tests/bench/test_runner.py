@@ -198,3 +198,20 @@ def test_sigterm_stops_the_run_and_its_workers(tmp_path):
     # the folder is not left locked
     assert run_suite("synthetic-vision", "scripted", out, limit=1, options=OPTIONS,
                      protocols=False)["n"] == 1
+
+
+def test_random_control_comes_from_the_public_suite_and_shares_no_concept():
+    """A hidden or blind suite's concepts are one family (relations between objects); the
+    control must describe something else, so it is drawn from the public synthetic suite."""
+    from bench.runner import random_description
+    from bench.suites import load_suite
+
+    public = {u.spec.description: u for u in load_suite("synthetic-vision").units}
+    blind = load_suite("blind-vision").units
+    for unit in blind:
+        control = random_description(unit)
+        assert control in public, control
+        assert not set(public[control].spec.concepts) & set(unit.spec.concepts)
+        assert random_description(unit) == control  # seeded by the unit's address
+    # different units draw different controls
+    assert len({random_description(u) for u in blind}) > 1
