@@ -91,9 +91,10 @@ def cmd_atlas_control(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
-    from bench.judge.offline import suite_truths
+    from bench.judge.offline import fresh_accuracy, suite_truths
 
     result = calibrate(load_calibration(), truths=suite_truths())
+    result["fresh"] = fresh_accuracy(tuple(result["threshold"]))
     emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0
 

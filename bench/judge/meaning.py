@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.judge.glosses import GLOSSES
+from bench.judge.knowledge import rewrite
 from bench.reader import Reading, embed, read
 
 #: Longest span matched to a gloss, in words.
@@ -59,12 +60,14 @@ def _gloss_table(modality: str) -> tuple[list[str], np.ndarray]:
 GENERIC = {
     "vision": frozenset("object objects shape shapes thing things item items region regions "
                         "area areas image images picture pictures background backgrounds "
-                        "scene scenes part parts".split()),
+                        "scene scenes part parts figure figures form forms one ones patch "
+                        "patches backdrop backdrops colour colours color colors hue hues shade "
+                        "shades".split()),
     "text": frozenset("word words token tokens text texts sentence sentences thing things "
                       "term terms name names".split()),
 }
 FUNCTION_WORDS = frozenset("a an the of in on at to and or with that which is are any some "
-                           "its their it".split())
+                           "its their it something anything everything".split())
 
 #: Concepts that contain others: naming both in one conjunction says no more than the
 #: narrower one ("numbers of 100 or more written in digits" is a claim about large numbers).
@@ -212,7 +215,7 @@ def meaning_verdict(description: str, modality: str, tree: Any,
                     threshold: tuple[float, float, float]) -> dict[str, Any]:
     """The judge's verdict on one description against a composition tree: correct, the
     reason, and what it read."""
-    reading = read(description)
+    reading = read(rewrite(description, modality))
     named = structure(reading, modality, threshold)
     correct, why = agrees(named, tree)
     return {"correct": correct, "why": why, "reading": reading.to_json(),
