@@ -91,10 +91,11 @@ def cmd_atlas_control(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
-    from bench.judge.offline import fresh_accuracy, suite_truths
+    from bench.judge.offline import audit_agreement, fresh_accuracy, suite_truths
 
     result = calibrate(load_calibration(), truths=suite_truths())
     result["fresh"] = fresh_accuracy(tuple(result["threshold"]))
+    result["audit"] = audit_agreement(tuple(result["threshold"]))
     emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0
 

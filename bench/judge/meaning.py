@@ -34,12 +34,19 @@ class Named:
         excepted: concepts named by exceptions (and by silencers that name something new).
         everything: "anything except ...".
         spans: (span, concept, similarity) per match, for the verdict's record.
+        scene: per alternative, whether its concepts are said to meet in the input (named in
+            separate clauses, "only together with", "in scenes that also contain") rather than
+            on one object or word ("red circles", "animals spelt with a double letter").
+        excepted_scene: whether the exception is said of the input ("but not when the image
+            also contains ...") rather than of the object ("circles, unless they are red").
     """
 
     alternatives: tuple[frozenset[str], ...]
     excepted: frozenset[str]
     everything: bool
     spans: tuple[tuple[str, str, float], ...]
+    scene: tuple[bool, ...] = ()
+    excepted_scene: bool = False
 
     def positive(self) -> frozenset[str]:
         return frozenset().union(*self.alternatives) if self.alternatives else frozenset()
@@ -137,30 +144,67 @@ def name_concepts(clause: str, modality: str, threshold: tuple[float, float, flo
     return found
 
 
+#: Concepts an object (a word) has, as opposed to a scene (a text): the only ones for which "on
+#: the same object" and "in the same image" are different claims.
+OBJECT_LEVEL = {
+    "vision": frozenset("red orange yellow green cyan blue purple pink brown black white gray "
+                        "circle square triangle star hexagon cross ring oval rectangle left right "
+                        "top bottom warm_objects dark_objects centre_objects large_objects "
+                        "small_objects light_objects corner_objects".split()),
+    "text": frozenset("animals food colours family body vehicles places emotions_positive "
+                      "emotions_negative music clothing professions days_months number_words "
+                      "pets cats numbers years prices double_letters palindromes past_tense "
+                      "long_words title_case_inside large_numbers vowel_initial ing_forms "
+                      "short_words ly_words".split()),
+}
+#: Words that put a clause's concepts in the same input rather than on the same object.
+SCENE_MARKER = re.compile(r"\b(?:also\s+contains?|also\s+includes?|also\s+has|also\s+shows?|"
+                          r"somewhere|anywhere|elsewhere|(?:is|are)\s+(?:also\s+)?present|"
+                          r"in\s+(?:the\s+)?(?:same\s+)?(?:images?|scenes?|pictures?|inputs?|"
+                          r"texts?|sentences?)\s+(?:that|which|with|where|as)|"
+                          r"in\s+the\s+same\s+(?:image|scene|picture|input|text|sentence))\b",
+                          re.I)
+
+
 def _narrowest(conjuncts: frozenset[str]) -> frozenset[str]:
     """A conjunction without the concepts that another of its concepts implies."""
     return frozenset(c for c in conjuncts if not CONTAINS.get(c, frozenset()) & conjuncts)
 
 
+#: A clause about literal strings ("the tokens 'dog', 'hamster' and 'cat'", "the last word of
+#: the phrase 'costs $'"): it claims those strings, not a category they belong to.
+LITERAL = re.compile(r"^\s*(?:the\s+)?(?:(?:last|first)\s+word\s+of\s+the\s+phrase|tokens?|"
+                     r"strings?|words?|phrases?)\s+['\"‘“]", re.I)
+
+
 def structure(reading: Reading, modality: str, threshold: tuple[float, float, float]) -> Named:
-    """A reading's clauses as concepts."""
+    """A reading's clauses as concepts (a clause about literal strings names none)."""
     spans: list[tuple[str, str, float]] = []
 
     def named(clause: str) -> frozenset[str]:
+        if LITERAL.match(clause):
+            return frozenset()
         found = name_concepts(clause, modality, threshold)
         spans.extend(found)
         return frozenset(c for _, c, _ in found)
 
-    alternatives = tuple(a for a in (_narrowest(frozenset().union(*(named(c) for c in alt)))
-                                     for alt in reading.alternatives) if a)
+    alternatives, scene = [], []
+    for alt in reading.alternatives:
+        per_clause = [named(c) for c in alt]
+        concepts = _narrowest(frozenset().union(*per_clause)) if per_clause else frozenset()
+        if concepts:
+            alternatives.append(concepts)
+            scene.append(sum(1 for c in per_clause if c) > 1
+                         or any(SCENE_MARKER.search(c) for c in alt))
     positive = frozenset().union(*alternatives) if alternatives else frozenset()
     excepted = frozenset().union(*(named(c) for c in reading.exceptions)) \
         if reading.exceptions else frozenset()
     # an elaboration that silences what the main clause already names restates its scope
     silenced = frozenset().union(*(named(c) for c in reading.silencers)) \
         if reading.silencers else frozenset()
-    return Named(alternatives, excepted | (silenced - positive), reading.everything,
-                 tuple(spans))
+    return Named(tuple(alternatives), excepted | (silenced - positive), reading.everything,
+                 tuple(spans), tuple(scene),
+                 any(SCENE_MARKER.search(c) for c in reading.exceptions))
 
 
 def truth_structure(tree: Any) -> tuple[list[frozenset[str]], frozenset[str]]:
@@ -185,7 +229,34 @@ def truth_structure(tree: Any) -> tuple[list[frozenset[str]], frozenset[str]]:
     return dnf(tree), frozenset()
 
 
-def agrees(named: Named, tree: Any) -> tuple[bool, str]:
+def _binding(named: Named, tree: Any, modality: str) -> str | None:
+    """Why a description that names the right concepts binds them too loosely, else None.
+
+    Only for a truth that binds two concepts one object (word) can both have: then "purple
+    hexagons" (on one object) and "hexagons only together with purple regions" (anywhere in
+    the image) are different units, and so are "circles of any colour except red" and
+    "circles, but not when the image also contains red regions". The reverse (an object-level
+    description of a scene-level truth) is not checked: the labelled set's first truths were
+    written with object-level meaning under scene-level names ("squares at the top")."""
+    if isinstance(tree, str) or not tree.op.startswith("bound_") or len(tree.args) != 2 or \
+            not all(isinstance(a, str) and a in OBJECT_LEVEL.get(modality, ())
+                    for a in tree.args):
+        return None
+    where = "one object" if modality == "vision" else "one word"
+    if tree.op == "bound_and":
+        pair = frozenset(tree.args)
+        says = [scene for alt, scene in zip(named.alternatives, named.scene, strict=False)
+                if alt >= pair]
+        if says and all(says):
+            return (f"says {sorted(pair)} need only be in the same input; the unit needs them "
+                    f"on {where}")
+    elif named.excepted and named.excepted_scene:
+        return (f"says the exception switches off the whole input; the unit excepts only "
+                f"{where} that has it")
+    return None
+
+
+def agrees(named: Named, tree: Any, modality: str = "") -> tuple[bool, str]:
     """Whether a description's structure is the truth's; with the reason when it is not."""
     alternatives, excepted = truth_structure(tree)
     truth = frozenset().union(*alternatives)
@@ -208,6 +279,9 @@ def agrees(named: Named, tree: Any) -> tuple[bool, str]:
         for b in alternatives[i + 1:]:
             if not (a <= b or b <= a) and any(n >= a | b for n in named.alternatives):
                 return False, f"needs {sorted(a | b)} together; the unit fires on either"
+    wrongly = _binding(named, tree, modality)
+    if wrongly:
+        return False, wrongly
     return True, "same concepts and composition"
 
 
@@ -217,8 +291,9 @@ def meaning_verdict(description: str, modality: str, tree: Any,
     reason, and what it read."""
     reading = read(rewrite(description, modality))
     named = structure(reading, modality, threshold)
-    correct, why = agrees(named, tree)
+    correct, why = agrees(named, tree, modality)
     return {"correct": correct, "why": why, "reading": reading.to_json(),
             "named": {"alternatives": [sorted(a) for a in named.alternatives],
                       "excepted": sorted(named.excepted), "everything": named.everything,
-                      "spans": [list(s) for s in named.spans]}}
+                      "spans": [list(s) for s in named.spans], "scene": list(named.scene),
+                      "excepted_scene": named.excepted_scene}}

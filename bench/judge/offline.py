@@ -80,6 +80,41 @@ def fresh_accuracy(threshold: tuple[float, float, float], path: Path = FRESH_FIL
             "errors": errors}
 
 
+#: The policy's and the one-shot control's descriptions from `bench/results` (every ground-truth
+#: suite), each labelled right or wrong against its unit's truth by an annotator who saw
+#: neither the judge nor its verdicts: how often the judge agrees on the descriptions the
+#: benchmark actually judges.
+AUDIT_FILE = Path(__file__).parents[1] / "data" / "judge_audit.json"
+
+
+def audit_agreement(threshold: tuple[float, float, float], path: Path = AUDIT_FILE
+                    ) -> dict[str, Any]:
+    """The judge against the annotator's labels ("unsure" ones left out): agreement, the
+    descriptions it accepts that the annotator does not ("lenient") and the reverse
+    ("strict"), per suite."""
+    from bench.suites import load_suite
+
+    rows = [r for r in json.loads(Path(path).read_text())["pairs"] if r["label"] != "unsure"]
+    suites: dict[str, Any] = {}
+    per_suite: dict[str, list[bool]] = {}
+    lenient, strict = [], []
+    for row in rows:
+        suite = suites.setdefault(row["suite"], load_suite(row["suite"]))
+        verdict = judge(row["description"], suite.unit(row["address"]).spec, threshold,
+                        use_llm=False)["correct"]
+        human = row["label"] == "right"
+        per_suite.setdefault(row["suite"], []).append(verdict == human)
+        if verdict and not human:
+            lenient.append({"description": row["description"], "truth": row["truth"]})
+        elif human and not verdict:
+            strict.append({"description": row["description"], "truth": row["truth"]})
+    agree = sum(sum(v) for v in per_suite.values())
+    return {"n": len(rows), "agreement": round(agree / max(len(rows), 1), 4),
+            "annotator_right": sum(r["label"] == "right" for r in rows),
+            "lenient": lenient, "strict": strict,
+            "by_suite": {k: [sum(v), len(v)] for k, v in sorted(per_suite.items())}}
+
+
 def load_calibration(path: Path = CALIBRATION_FILE) -> list[dict[str, Any]]:
     """Labelled pairs: modality, concepts, composition, truth, candidate, label, kind."""
     return json.loads(Path(path).read_text())["pairs"]

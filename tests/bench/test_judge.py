@@ -149,3 +149,68 @@ def test_fresh_set_is_scored_per_kind_and_lists_its_errors(tmp_path):
     assert result["by_kind"] == {"a": 1.0, "b": 0.5}
     assert result["n"] == 3 and result["accuracy"] == pytest.approx(2 / 3, abs=1e-3)
     assert [e["candidate"] for e in result["errors"]] == ["fires on squares"]
+
+
+@pytest.mark.parametrize(("address", "description", "right"), [
+    # bound_and[red, circle]: one object must be both
+    ("synthetic-vision:and:0", "fires on red circles", True),
+    ("synthetic-vision:and:0", "fires on circles that are red", True),
+    ("synthetic-vision:and:0", "fires on red regions only together with circles (both must be "
+     "present)", False),
+    ("synthetic-vision:and:0", "fires on circles in images that also contain red regions",
+     False),
+])
+def test_a_bound_truth_needs_a_bound_description(address, description, right):
+    from bench.suites import load_suite
+
+    spec = load_suite(address.split(":")[0]).unit(address).spec
+    assert spec.unit_tree.op == "bound_and"
+    verdict = judge.judge(description, spec, use_llm=False)
+    assert verdict["correct"] is right, verdict
+
+
+def test_a_bound_exclusion_needs_an_exclusion_of_the_object():
+    from bench.suites import load_suite
+
+    unit = next(u for u in load_suite("synthetic-vision").units
+                if not isinstance(u.spec.unit_tree, str)
+                and u.spec.unit_tree.op == "bound_and_not"
+                and set(u.spec.unit_tree.args) == {"circle", "red"})
+    assert judge.judge("fires on circles of any colour except red", unit.spec,
+                       use_llm=False)["correct"]
+    verdict = judge.judge("fires on circles, but not when the input also contains red regions",
+                          unit.spec, use_llm=False)
+    assert not verdict["correct"] and "whole input" in verdict["why"]
+
+
+@pytest.mark.parametrize(("description", "right"), [
+    ("fires on words for pets, such as 'dog' and 'hamster'", True),
+    ("fires on the tokens 'dog', 'hamster' and 'cat'", False),  # three strings, not a category
+    ("fires on the last word of the phrase 'my dog'", False),
+])
+def test_literal_strings_name_no_category(description, right):
+    verdict = judge.judge(description, _spec("text", "single", "pets"), use_llm=False)
+    assert verdict["correct"] is right, verdict
+
+
+def test_judge_agrees_with_the_annotator_on_the_benchmarks_own_descriptions(tmp_path):
+    import json
+
+    from bench.judge.offline import AUDIT_FILE, audit_agreement
+
+    # mechanics: a lenient and a strict disagreement are told apart, "unsure" is left out
+    base = {"suite": "synthetic-vision", "address": "synthetic-vision:single:0",
+            "modality": "vision", "truth": "fires on red regions"}
+    rows = [{**base, "description": "fires on red regions", "label": "right"},
+            {**base, "description": "fires on blue regions", "label": "right"},
+            {**base, "description": "fires on scarlet patches", "label": "wrong"},
+            {**base, "description": "fires on circles", "label": "unsure"}]
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps({"pairs": rows}))
+    result = audit_agreement(judge.THRESHOLD, path)
+    assert result["n"] == 3 and result["agreement"] == pytest.approx(1 / 3, abs=1e-3)
+    assert [r["description"] for r in result["strict"]] == ["fires on blue regions"]
+    assert [r["description"] for r in result["lenient"]] == ["fires on scarlet patches"]
+    # the shipped audit: every description the benchmark judged, labelled blind
+    shipped = audit_agreement(judge.THRESHOLD, AUDIT_FILE)
+    assert shipped["n"] >= 370 and shipped["agreement"] >= 0.95
