@@ -37,7 +37,7 @@ best, and of those within one standard error of it, the one that lists fewest al
 both fit, dissociate splits fresh stimuli by both and says which drives the unit without the \
 other. When a composition ("words for relatives of 11 letters or more", "circles near the \
 centre") fits about as well as one of its halves, conjunction draws fresh stimuli where the \
-halves meet and where they do not, and says whether both are needed.
+halves meet and where they do not, and says whether both are needed. For images, when two properties one object can have (a colour and a shape, a shape and a side) are both needed, or one excepts the other, binding says whether they must be on one object ("red circles") or only somewhere in the image.
 - Prefer simple descriptions; consider compositions (A or B, A and B, A but not B) when a \
 single concept does not fit.
 - Cite experiment ids (E1, E2, ...) and numbers (activations, AUCs) as evidence.

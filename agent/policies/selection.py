@@ -478,7 +478,7 @@ def composed_contender(candidates: list[Candidate], natural: bool, informative: 
     if chosen is None or chosen.fit is None:
         return None
     if chosen.source == "vocabulary":
-        if chosen.composition != "and":
+        if chosen.composition not in ("and", "bound_and"):
             return None
         close = [c for c in candidates if c.conjunction and c.fit is not None
                  and c.status not in ("contradicted", "not replicated") and c.fit > chosen.fit]

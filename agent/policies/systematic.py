@@ -54,6 +54,7 @@ from agent.policies.systematic_report import (
 )
 from agent.state import AgentState, Hypothesis
 from tools.bias import BackgroundBias
+from tools.binding import Binding, bindable, binding_row
 from tools.conjunction import Conjunction, conjunction_row
 from tools.cot import CotCorruption, CotTruncation
 from tools.description_fit import MAX_DESCRIPTIONS, DescriptionFit
@@ -298,23 +299,69 @@ class SystematicPolicy(Policy):
                              [composed.id] + [i for i in spec["part_ids"] + spec["property_ids"]
                                               if i in {c.id for c in ps.get("pool", [])}])]
         if stage == "select":
+            calls = self._binding_call(state, ps, unit)
             live = [c for c in ps.get("pool", []) if c.status not in ("contradicted",
                                                                       "not replicated")]
             if len(live) < 2:
-                return []
+                return calls
             # a vocabulary verdict is also read by its short label: the reader's embedder
             # should not prefer a candidate for its wording alone
             vocabulary = [c for c in live if c.source == "vocabulary"]
             texts = [c.description for c in vocabulary] + [
                 c.label.replace("&", "and") for c in vocabulary] + [
                 c.description for c in live if c.source != "vocabulary"]
-            return [ToolCall("rank_descriptions",
-                             {"unit": unit, "fresh": True,
-                              "descriptions": list(dict.fromkeys(texts))[:MAX_DESCRIPTIONS]},
-                             "which candidate description predicts the unit best on the "
-                             "exemplar split, on the top exemplars the evidence was read from "
-                             "and on fresh ones", [c.id for c in live])]
+            return calls + [ToolCall("rank_descriptions",
+                                     {"unit": unit, "fresh": True,
+                                      "descriptions": list(dict.fromkeys(texts))[
+                                          :MAX_DESCRIPTIONS]},
+                                     "which candidate description predicts the unit best on "
+                                     "the exemplar split, on the top exemplars the evidence "
+                                     "was read from and on fresh ones", [c.id for c in live])]
         return []
+
+    @staticmethod
+    def _binding_call(state: AgentState, ps: dict[str, Any], unit: str) -> list[ToolCall]:
+        """A vocabulary conjunction or exclusion of two properties one object can have (a
+        colour and a shape, a shape and a side): the 2x2 design put both on one object, so
+        whether the unit reads that object or the whole scene is still open (`binding`)."""
+        verdict = ps.get("verdict") or {}
+        if state["modality"] != "vision" or ps.get("binding") or verdict.get(
+                "composition") not in ("and", "and_not") or not verdict.get("b") or \
+                not bindable(verdict["a"], verdict["b"]):
+            return []
+        a, b = verdict["a"], verdict["b"]
+        return [ToolCall("binding", {"unit": unit, "a": a, "b": b,
+                                     "composition": verdict["composition"]},
+                         f"scenes with {a!r} and {b!r} on one object and on two: must one "
+                         "object have both, or only the image?",
+                         [f"V-{verdict['composition']}-{a}-{b}"])]
+
+    @staticmethod
+    def _bound(ps: dict[str, Any], modality: str) -> list[Hypothesis]:
+        """Read the binding experiment: a unit that reads one object gets the bound
+        composition ("red circles", "circles, except where they are red")."""
+        found = ps.get("binding")
+        verdict = ps.get("verdict") or {}
+        if not found or verdict.get("composition") not in ("and", "and_not"):
+            return []
+        result = found["result"]
+        why = binding_row(result)
+        candidate = {c.id: c for c in ps.get("pool", [])}.get(
+            f"V-{verdict['composition']}-{verdict['a']}-{verdict['b']}")
+        if result["verdict"] != "object" or candidate is None:
+            return [] if candidate is None else [Hypothesis(
+                id=candidate.id, note=f"the binding experiment keeps it ({why})",
+                experiments=[found["id"]])]
+        bound = f"bound_{verdict['composition']}"
+        verdict["composition"] = bound
+        text, label = describe(modality, bound, verdict["a"], verdict["b"])
+        candidate.composition, candidate.label = bound, label
+        candidate.description = text.removeprefix("fires on ")
+        candidate.why = f"one object must have both ({why})"
+        return [Hypothesis(id=candidate.id, statement=candidate.description,
+                           composition=bound,  # type: ignore[typeddict-item]
+                           note=f"on one object, not anywhere in the image ({why})",
+                           experiments=[found["id"]])]
 
     def observe(self, state: AgentState, new_experiments: list[dict], env: PolicyEnv) -> None:
         ps = env.policy_state
@@ -355,6 +402,8 @@ class SystematicPolicy(Policy):
                 ps["fits_id"] = exp["id"]
                 ps["fits_natural"] = result.natural
                 ps["fits_informative"] = result.informative
+            elif isinstance(result, Binding):
+                ps["binding"] = {"id": exp["id"], "result": result.to_json()}
             elif isinstance(result, Conjunction):
                 ps["conjunction"] = {"id": exp["id"], "result": result.to_json()}
             elif isinstance(result, Dissociation):
@@ -410,14 +459,15 @@ class SystematicPolicy(Policy):
         if stage == "factorial":
             return judge_factorial(ps, state["modality"], self.n)
         if stage == "select":
+            bound = self._bound(ps, state["modality"])
             contest = None if ps.get("dissociation") or not ps.get("fits_informative", True) \
                 else contested(ps.get("pool", []), bool(ps.get("fits_natural")),
                                lambda d: can_test(d, state["modality"]))
             if contest is not None and _another_round(env):  # an experiment decides
                 ps["stage"] = "dissociate"
                 ps["contest"] = [c.id for c in contest]  # ids: the pool holds the objects
-                return []
-            return self._conjoin_or_settle(ps, state, env)
+                return bound
+            return bound + self._conjoin_or_settle(ps, state, env)
         if stage == "dissociate":
             return self._dissociated(ps) + self._conjoin_or_settle(ps, state, env)
         if stage == "conjoin":

@@ -38,15 +38,21 @@ def test_single_concept_units_are_named(tmp_path, unit):
 
 
 @pytest.mark.parametrize("unit,composition", [
-    ("synthetic-vision:and:0", "and"), ("synthetic-vision:and_not:0", "and_not"),
+    # red circles, circles except red ones: the binding experiment finds one object must be
+    # both (the 2x2 design alone cannot tell)
+    ("synthetic-vision:and:0", "bound_and"), ("synthetic-vision:and_not:0", "bound_and_not"),
     ("synthetic-text:or:1", "or"),
 ])
 def test_compositions_are_recovered(tmp_path, unit, composition):
-    final, _ = _run(tmp_path, unit)
+    final, events = _run(tmp_path, unit)
     truth = _truth(unit)
     expected = describe(truth.modality, composition, *truth.concepts[:2])[1]
-    if composition in ("or", "and"):  # order does not matter for symmetric compositions
-        parts = sorted(final["label"].replace("|", "&").split(" & "))
+    if composition.startswith("bound_"):
+        assert any(e.type == "tool_called" and e.data["tool"] == "binding" for e in events)
+        assert final["description"] == describe(truth.modality, composition,
+                                                *truth.concepts[:2])[0], final
+    if composition in ("or", "bound_and"):  # order does not matter for symmetric ones
+        parts = sorted(final["label"].replace("|", "&").replace("*", "&").split(" & "))
         assert [p.strip() for p in parts] == sorted(c.replace("_", " ")
                                                     for c in truth.concepts[:2]), final
     else:
