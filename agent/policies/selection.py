@@ -244,6 +244,27 @@ def _lifted(rows: list[dict[str, Any]], n: int, lift: float = POOL_LIFT) -> list
     return [r for r in rows if r["lift"] > lift][:n]
 
 
+#: Word forms (not positions or punctuation) an "A or B" candidate may join, and pairs of
+#: which one contains the other.
+WORD_FORMS = ("long word (9+ letters)", "doubled letter", "reads the same backwards",
+              "past-tense form", "capitalised inside a sentence", "number of 100 or more",
+              "word in capitals")
+#: A word form joins an "A or B" candidate when it holds for this share of the firing
+#: positions, neither alone holds for OR_ALONE, and the two hold for OR_TOGETHER.
+OR_SHARE, OR_ALONE, OR_TOGETHER = 0.3, 0.8, 0.8
+
+
+def word_form_alternatives(features: list[dict[str, Any]]
+                           ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs of word forms that split the firing positions between them: each holds for at
+    least OR_SHARE of them (and above its base rate), neither for OR_ALONE, their shares add
+    up to OR_TOGETHER (an upper bound of the union: the policy's ranking decides)."""
+    forms = [f for f in features if f["item"] in WORD_FORMS and OR_SHARE <= f["share"]
+             < OR_ALONE and f["lift"] >= 1.5][:3]
+    return [(a, b) for i, a in enumerate(forms) for b in forms[i + 1:]
+            if a["share"] + b["share"] >= OR_TOGETHER]
+
+
 def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
     """Every description in open words the evidence supports, for ranking on the exemplar
     split: the one-shot's candidates first, then weaker single items and "A, B or C" listings
@@ -358,6 +379,13 @@ def open_pool(evidence: dict[str, Any], modality: str) -> list[Candidate]:
             if FEATURE_PHRASES.get(f["item"]) and f["share"] >= 0.3 and f["lift"] >= 1.5:
                 add(f"O-feature-{f['item']}", FEATURE_PHRASES[f["item"]], f["item"], [f],
                     f"{f['share']:.0%} of firing positions vs {f['base_share']:.0%} at random")
+        # two word forms that each hold for part of the firing words and together for nearly
+        # all: the unit may fire on either ("palindromes or long words")
+        for a, b in word_form_alternatives(evidence.get("features", [])):
+            add(f"O-features-{a['item']}-{b['item']}", f"{FEATURE_PHRASES[a['item']]} or "
+                f"{FEATURE_PHRASES[b['item']]}", f"{a['item']} | {b['item']}", [a, b],
+                f"{a['share']:.0%} and {b['share']:.0%} of the firing positions: together "
+                "nearly all")
         kinds = [r for r in evidence.get("sources", []) if r["lift"] >= 1.5
                  and r["item"] in TEXT_KINDS][:2]
         extra += [_kind_candidate(r) for r in kinds]

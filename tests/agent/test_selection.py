@@ -271,3 +271,23 @@ def test_pool_compositions_name_their_halves_for_the_experiment():
                    "lift": 2.3}]}, "vision")}
     spec = vision["O-shape-circle-an object near the centre"].conjunction
     assert spec["part"] == "circle" and spec["property"].startswith("objects near the centre")
+
+
+def test_word_forms_join_by_or_only_when_they_split_the_firing_words():
+    from agent.policies.selection import word_form_alternatives
+
+    def row(item, share, lift=10.0):
+        return {"item": item, "share": share, "lift": lift, "base_share": 0.01}
+
+    split = [row("reads the same backwards", 0.52), row("long word (9+ letters)", 0.48)]
+    assert [(a["item"], b["item"]) for a, b in word_form_alternatives(split)] == [
+        ("reads the same backwards", "long word (9+ letters)")]
+    # one form covers nearly all: no alternative needed
+    assert not word_form_alternatives([row("doubled letter", 0.9), row("past-tense form", 0.4)])
+    # together they leave many firing words unexplained
+    assert not word_form_alternatives([row("doubled letter", 0.4), row("past-tense form", 0.3)])
+    # positions and punctuation are not word forms
+    assert not word_form_alternatives([row("digits", 0.5), row("punctuation", 0.5)])
+    # a form no more common among firing words than at random
+    assert not word_form_alternatives([row("doubled letter", 0.5, lift=1.1),
+                                       row("past-tense form", 0.5)])

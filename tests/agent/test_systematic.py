@@ -140,3 +140,22 @@ def test_a_composition_is_kept_when_fresh_stimuli_show_both_halves_are_needed(tm
     final = next(e for e in events if e.type == "final_answer").data
     assert final["description"].startswith(f"fires on {answer}")
     assert any(item["experiment"] == calls[0].data["experiment"] for item in final["evidence"])
+
+
+def test_two_word_forms_that_split_the_firing_words_are_joined_by_or(tmp_path):
+    """Palindromes or long words: each word form is about half of the firing words, together
+    all of them; the 'A or B' candidate fits the exemplar split better than either."""
+    from agent.policies.systematic import SystematicPolicy
+    from agent.requests import Budgets
+    from bench.judge import judge
+    from bench.suites import load_suite
+
+    unit = "synthetic-text:hidden:11"
+    run_dir, events = run_to_end(tmp_path, unit, SystematicPolicy(), "systematic",
+                                 budgets=Budgets(max_rounds=6, max_tool_calls=40))
+    check_transcript(run_dir)
+    assert problems(events) == []
+    final = next(e for e in events if e.type == "final_answer").data
+    assert final["description"] == "fires on words that read the same backwards or long words"
+    spec = load_suite("hidden-text").unit(unit).spec
+    assert judge(final["description"], spec, use_llm=False)["correct"]
