@@ -21,18 +21,40 @@ from functools import lru_cache
 
 #: The colours the judge's glosses name, and the WordNet synsets that are each of them.
 BASIC = {"red": "red", "orange": "orange", "yellow": "yellow", "green": "green",
-         "blue": "blue", "purple": "purple", "violet": "purple", "pink": "pink",
+         "cyan": "cyan", "blue": "blue", "purple": "purple", "violet": "purple", "pink": "pink",
          "brown": "brown", "black": "black", "white": "white", "grey": "gray", "gray": "gray"}
+#: Words that say how light or strong a colour is, not which: "light-coloured" is no colour.
+MODIFIERS = frozenset("light dark pale deep bright cool warm vivid muted pastel neutral same "
+                      "different other solid single multi strong rich soft".split())
+
+
+@lru_cache(maxsize=1)
+def _gloss_colours() -> dict[str, str]:
+    """Colour words of the judge's own colour glosses ("scarlet or crimson areas" for red,
+    "turquoise or aqua areas" for cyan): the judge's word for them wins over WordNet's
+    hypernyms (which put turquoise under blue and teal under green)."""
+    from bench.judge.glosses import GLOSSES
+
+    found: dict[str, str] = {}
+    for concept, glosses in GLOSSES["vision"].items():
+        if concept in BASIC.values():
+            for gloss in glosses:
+                for word in re.findall(r"[a-z]+", gloss.lower()):
+                    if word not in ("or", "and", "areas", "regions", "coloured", "pitch",
+                                    "pale", "blank", "dark", "golden"):
+                        found.setdefault(word, concept)
+    return found
 #: "X-coloured", "X- and Y-coloured", "X-hued", "X-tinted".
-_COLOURED = re.compile(r"\b((?:[a-z]+-?\s+(?:and|or)\s+)?[a-z]+)[- ](?:colou?red|hued|tinted)\b")
+_COLOURED = re.compile(r"\b((?:[a-z]+-?\s+(?:and|or)\s+)?[a-z]+)[- ](?:colou?red|hued|tinted)\b",
+                       re.I)
 #: "the colour of (a|the) (ripe) X (or of Y)": the things run to the end of the phrase.
-_COLOUR_OF = re.compile(r"\b(?:the\s+)?(?:colou?r|shade|hue)\s+of\s+((?:[a-z]+\s*)+)")
+_COLOUR_OF = re.compile(r"\b(?:the\s+)?(?:colou?r|shade|hue)\s+of\s+((?:[a-z]+\s*)+)", re.I)
 #: Words that end the things a colour is "of" ("the colour of blood, but not ...").
 _PHRASE_END = frozenset("that which with on in at but except unless only when where while "
                         "not if whose against near".split())
 _DETERMINERS = frozenset("a an the of some any ripe".split())
 #: Polygons by their corners: "six-cornered" is "six-sided".
-_CORNERED = re.compile(r"\b([a-z]+)-(?:cornered|angled)\b")
+_CORNERED = re.compile(r"\b([a-z]+)-(?:cornered|angled)\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +78,8 @@ def colour_sense(word: str) -> str | None:
     wn = _wordnet()
     if wn is None or word in BASIC:
         return BASIC.get(word)
+    if word in _gloss_colours():
+        return _gloss_colours()[word]
     for synset in wn.synsets(word, pos="n"):
         if synset.lexname() != "noun.attribute":
             continue
@@ -73,7 +97,7 @@ def colour_of(word: str) -> str | None:
     """The colour of a thing: its colour sense, a compound adjective ("sky-blue"), else the
     first basic colour its definitions name ("grass: narrow-leaved green herbage")."""
     wn = _wordnet()
-    if wn is None:
+    if wn is None or word in MODIFIERS:
         return None
     lemma = wn.morphy(word, "n") or word
     found = colour_sense(lemma)
@@ -103,26 +127,37 @@ def _colours_of(words: str) -> tuple[str, str]:
     return " or ".join(colours), " ".join(tokens[end:])
 
 
+def _names_a_colour(word: str) -> str | None:
+    """The colour a single word names when its first sense is one ("crimson", "azure"), or
+    the judge's gloss says so; not "lemon" or "gold", whose first senses are things."""
+    if word in BASIC or word in MODIFIERS:
+        return None
+    if word in _gloss_colours():
+        return _gloss_colours()[word]
+    wn = _wordnet()
+    first = wn.synsets(word, pos="n")[:1] if wn is not None else []
+    return colour_sense(word) if first and first[0].lexname() == "noun.attribute" else None
+
+
 def rewrite(description: str, modality: str) -> str:
-    """A description with colours named by reference replaced by their names (images only),
-    lower-cased."""
+    """A description with colours named by reference replaced by their names (images only);
+    the rest of the text, capitals included, as it was."""
     if modality != "vision" or _wordnet() is None:
         return description
-    text = description.lower()
 
     def coloured(match: re.Match) -> str:
-        things = re.findall(r"[a-z]+", match.group(1))
+        things = re.findall(r"[a-z]+", match.group(1).lower())
         colours = list(dict.fromkeys(c for c in (colour_of(t) for t in things
                                                  if t not in ("and", "or")) if c))
         return " and ".join(colours) if colours else match.group(0)
 
     def colour_of_phrase(match: re.Match) -> str:
-        colours, rest = _colours_of(match.group(1))
+        colours, rest = _colours_of(match.group(1).lower())
         return f"{colours} {rest}".strip() + " " if colours else match.group(0)
 
-    text = _COLOURED.sub(coloured, text)
+    text = _COLOURED.sub(coloured, description)
     text = _COLOUR_OF.sub(colour_of_phrase, text)
     text = _CORNERED.sub(r"\1-sided", text)
     words = re.split(r"(\W+)", text)
-    return "".join(colour_sense(w) or w if w.isalpha() and w not in BASIC else w
+    return "".join((_names_a_colour(w.lower()) or w) if w.isalpha() else w
                    for w in words).strip()

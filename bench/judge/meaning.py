@@ -157,13 +157,20 @@ OBJECT_LEVEL = {
                       "long_words title_case_inside large_numbers vowel_initial ing_forms "
                       "short_words ly_words".split()),
 }
-#: Words that put a clause's concepts in the same input rather than on the same object.
+#: Words that put a clause's concepts in the same input rather than on the same object ("also
+#: contains", "in images that ..."; not a bare "anywhere" or "present": "red circles anywhere
+#: in the image" is still about red circles).
 SCENE_MARKER = re.compile(r"\b(?:also\s+contains?|also\s+includes?|also\s+has|also\s+shows?|"
-                          r"somewhere|anywhere|elsewhere|(?:is|are)\s+(?:also\s+)?present|"
+                          r"elsewhere|somewhere\s+else|anywhere\s+else|another\s+object|"
+                          r"(?:is|are)\s+also\s+present|"
                           r"in\s+(?:the\s+)?(?:same\s+)?(?:images?|scenes?|pictures?|inputs?|"
-                          r"texts?|sentences?)\s+(?:that|which|with|where|as)|"
+                          r"texts?|sentences?)\s+(?:that|which|with|where|as|containing|"
+                          r"holding|showing)|"
                           r"in\s+the\s+same\s+(?:image|scene|picture|input|text|sentence))\b",
                           re.I)
+#: A clause that starts by pointing back ("circles, but only when they are red") is about the
+#: same object as the clause before it.
+ANAPHORA = re.compile(r"^\s*(?:they|it|these|those|which|that|who|each\s+one)\b", re.I)
 
 
 def _narrowest(conjuncts: frozenset[str]) -> frozenset[str]:
@@ -177,12 +184,24 @@ LITERAL = re.compile(r"^\s*(?:the\s+)?(?:(?:last|first)\s+word\s+of\s+the\s+phra
                      r"strings?|words?|phrases?)\s+['\"‘“]", re.I)
 
 
+def _literal(clause: str) -> bool:
+    """A clause made only of quoted strings after its head ("the tokens 'a', 'b' and 'c'");
+    not "the words 'one', 'two' and other number words", which names a category too."""
+    head = LITERAL.match(clause)
+    if not head:
+        return False
+    # (the reader may have cut a closing quote off the clause's end)
+    rest = re.sub(r"(['\"‘“])[^'\"’”]*(?:['\"’”]|$)", " ",
+                  clause[head.end() - 1:])
+    return not re.sub(r"\b(?:and|or)\b|[,;.]", " ", rest).strip()
+
+
 def structure(reading: Reading, modality: str, threshold: tuple[float, float, float]) -> Named:
     """A reading's clauses as concepts (a clause about literal strings names none)."""
     spans: list[tuple[str, str, float]] = []
 
     def named(clause: str) -> frozenset[str]:
-        if LITERAL.match(clause):
+        if _literal(clause):
             return frozenset()
         found = name_concepts(clause, modality, threshold)
         spans.extend(found)
@@ -194,8 +213,9 @@ def structure(reading: Reading, modality: str, threshold: tuple[float, float, fl
         concepts = _narrowest(frozenset().union(*per_clause)) if per_clause else frozenset()
         if concepts:
             alternatives.append(concepts)
-            scene.append(sum(1 for c in per_clause if c) > 1
-                         or any(SCENE_MARKER.search(c) for c in alt))
+            separate = [c for c, found in zip(alt, per_clause, strict=True)
+                        if found and not ANAPHORA.match(c)]
+            scene.append(len(separate) > 1 or any(SCENE_MARKER.search(c) for c in alt))
     positive = frozenset().union(*alternatives) if alternatives else frozenset()
     excepted = frozenset().union(*(named(c) for c in reading.exceptions)) \
         if reading.exceptions else frozenset()
@@ -204,7 +224,7 @@ def structure(reading: Reading, modality: str, threshold: tuple[float, float, fl
         if reading.silencers else frozenset()
     return Named(tuple(alternatives), excepted | (silenced - positive), reading.everything,
                  tuple(spans), tuple(scene),
-                 any(SCENE_MARKER.search(c) for c in reading.exceptions))
+                 any(SCENE_MARKER.search(c) for c in (*reading.exceptions, *reading.silencers)))
 
 
 def truth_structure(tree: Any) -> tuple[list[frozenset[str]], frozenset[str]]:

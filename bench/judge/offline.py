@@ -17,8 +17,10 @@ from models.synthetic.base import SyntheticUnitSpec
 
 CALIBRATION_FILE = Path(__file__).parents[1] / "data" / "judge_calibration.json"
 #: A second labelled set, written from the suites' truths alone by someone who had not read the
-#: judge, its glosses or the first set, after the judge's last change: never fitted on and never
-#: read to change the judge, so its accuracy is the judge's on descriptions it has not met.
+#: judge, its glosses or the first set; first scored after the judge's WordNet colour reading
+#: (a89033f), never fitted on and never read to change the judge (the later binding,
+#: literal-token and review fixes left its figures as they were), so its accuracy is the
+#: judge's on descriptions it has not met.
 FRESH_FILE = Path(__file__).parents[1] / "data" / "judge_fresh.json"
 
 

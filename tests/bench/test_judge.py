@@ -108,6 +108,12 @@ def test_calibration_can_also_fit_on_the_suites_own_truths():
     ("grass-coloured areas, but not on a striped background",
      "green areas, but not on a striped background"),
     ("six-cornered figures", "six-sided figures"),
+    # the judge's own colour words keep their concept; how light a colour is names none
+    ("turquoise and magenta areas", "cyan and pink areas"),
+    ("light-coloured objects", "light-coloured objects"),
+    ("fires on lemons", "fires on lemons"),  # a thing first, a colour only by reference
+    # capitals stay (the reader splits sentences at a full stop and a capital)
+    ("Red circles. Blue squares leave it silent.", "Red circles. Blue squares leave it silent."),
     # a thing WordNet gives no colour stays as written
     ("leaf-coloured patches", "leaf-coloured patches"),
 ])
@@ -159,6 +165,11 @@ def test_fresh_set_is_scored_per_kind_and_lists_its_errors(tmp_path):
      "present)", False),
     ("synthetic-vision:and:0", "fires on circles in images that also contain red regions",
      False),
+    ("synthetic-vision:and:0", "fires on red regions in images containing circles", False),
+    # about the same object, though said in two clauses or with "anywhere" (a review's cases)
+    ("synthetic-vision:and:0", "fires on circles, but only when they are red", True),
+    ("synthetic-vision:and:0", "fires on red circles anywhere in the image", True),
+    ("synthetic-vision:and:0", "fires when red circles are present", True),
 ])
 def test_a_bound_truth_needs_a_bound_description(address, description, right):
     from bench.suites import load_suite
@@ -187,6 +198,8 @@ def test_a_bound_exclusion_needs_an_exclusion_of_the_object():
     ("fires on words for pets, such as 'dog' and 'hamster'", True),
     ("fires on the tokens 'dog', 'hamster' and 'cat'", False),  # three strings, not a category
     ("fires on the last word of the phrase 'my dog'", False),
+    # quoted examples beside a category still name it
+    ("fires on the words 'dog', 'hamster' and other household pets", True),
 ])
 def test_literal_strings_name_no_category(description, right):
     verdict = judge.judge(description, _spec("text", "single", "pets"), use_llm=False)
