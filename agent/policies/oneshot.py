@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.policies.base import Policy, PolicyEnv, ToolCall, experiment_result, register_policy
-from agent.policies.selection import Candidate, confidence, image_candidates, text_candidates
+from agent.policies.candidates import Candidate, image_candidates, text_candidates
+from agent.policies.selection import confidence
 from agent.state import AgentState, Hypothesis
 from tools.description_fit import DescriptionFit
 from tools.text_evidence import TokenEvidence

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.policies.selection import Candidate, confidence
+from agent.policies.candidates import Candidate
+from agent.policies.selection import confidence
 from tools.bias import BackgroundBias
 from tools.cot import CotCorruption, CotTruncation, reliance_verdict
 

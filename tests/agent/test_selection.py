@@ -1,16 +1,8 @@
 """Choosing the answer: replication of vocabulary concepts, open candidates from evidence, and
 the choice between them (pure functions over recorded numbers)."""
 
-from agent.policies.selection import (
-    Candidate,
-    choose,
-    confidence,
-    contested,
-    image_candidates,
-    open_pool,
-    replication,
-    text_candidates,
-)
+from agent.policies.candidates import Candidate, image_candidates, open_pool, text_candidates
+from agent.policies.selection import choose, confidence, contested, replication
 
 
 def screen(**aucs):
@@ -274,7 +266,7 @@ def test_pool_compositions_name_their_halves_for_the_experiment():
 
 
 def test_word_forms_join_by_or_only_when_they_split_the_firing_words():
-    from agent.policies.selection import word_form_alternatives
+    from agent.policies.candidates import word_form_alternatives
 
     def row(item, share, lift=10.0):
         return {"item": item, "share": share, "lift": lift, "base_share": 0.01}
