@@ -363,6 +363,9 @@ class SystematicPolicy(Policy):
                         c.fit, c.fit_se = fit.score, fit.se
                 ps["fits_id"] = exp["id"]
                 ps["fits_natural"] = result.natural
+                # photos' labels come in two levels (a label and its category): `choose`
+                # weighs how many firing photos a candidate speaks for
+                ps["fits_broad"] = result.natural and state["modality"] == "vision"
                 ps["fits_informative"] = result.informative
             elif isinstance(result, Binding):
                 ps["binding"] = {"id": exp["id"], "result": result.to_json()}

@@ -132,7 +132,8 @@ def settle(ps: dict[str, Any], earlier: list[Hypothesis]) -> list[Hypothesis]:
     ps["stage"] = "selected"
     forced = {c.id: c for c in ps.get("pool", [])}.get(ps.get("forced", ""))
     chosen = forced or choose(ps.get("pool", []), natural=bool(ps.get("fits_natural")),
-                              informative=ps.get("fits_informative", True))
+                              informative=ps.get("fits_informative", True),
+                              broad=bool(ps.get("fits_broad")))
     ps["chosen"] = chosen
     updates = []
     if chosen is None or chosen.source != "vocabulary":

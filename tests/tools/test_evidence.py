@@ -267,3 +267,24 @@ def test_scene_layout_features_of_generated_scenes():
     assert set(scene_features(tiny, large=0.15, small=0.06)) == {
         "exactly one object", "a cool-coloured object", "a small object",
         "an object darker than the background"}
+
+
+def test_a_photo_is_read_through_its_label_and_caption_not_the_classifier():
+    # a candidate read off the classifier's classes ("things that look like a street sign")
+    # must not be confirmed by the same classifier output when descriptions are fitted
+    from models.natural import splits
+    from tools.description_fit import image_text
+
+    corpus = splits.natural_corpus("vision")
+    photo = splits.photo_record(corpus.ids[0])
+    image = corpus.items([0])[0]
+    read = image_text(corpus.ids[0], image, "street sign")
+    assert "street sign" not in read and photo.label.replace("_", " ") in read
+    # a generated scene has no label: there the classifier's class is part of the reading
+    import numpy as np
+
+    from models.stimuli.images.compose import random_scene
+    from models.stimuli.images.render import render
+
+    scene = render(random_scene(np.random.default_rng(0)))
+    assert "looks like a street sign" in image_text("scene-0", scene, "street sign")
