@@ -91,11 +91,21 @@ def cmd_atlas_control(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bench.judge import calibrate, load_calibration
-    from bench.judge.offline import audit_agreement, fresh_accuracy, suite_truths
+    from bench.judge.llm import endpoint_judge, llm_configured, local_judge
+    from bench.judge.offline import (
+        audit_agreement,
+        fresh_accuracy,
+        second_judge_accuracy,
+        suite_truths,
+    )
 
     result = calibrate(load_calibration(), truths=suite_truths())
     result["fresh"] = fresh_accuracy(tuple(result["threshold"]))
     result["audit"] = audit_agreement(tuple(result["threshold"]))
+    if llm_configured():
+        result["fresh_llm"] = second_judge_accuracy(endpoint_judge)
+    if args.local_judge:
+        result["fresh_local"] = second_judge_accuracy(local_judge(args.local_judge))
     emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0
 
@@ -135,8 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("atlas")
     p.add_argument("--sample", type=int, help="a seeded sample of this many units")
     p.add_argument("--seed", type=int, default=0)
-    command(sub, "calibrate", "the judge's threshold and accuracy on its labelled set",
-            cmd_calibrate)
+    p = command(sub, "calibrate", "the judge's threshold and accuracy on its labelled set",
+                cmd_calibrate)
+    p.add_argument("--local-judge", metavar="MODEL",
+                   help="also measure an in-process chat model as the judge on the fresh set "
+                        "(smollm2-135m-instruct offline, or any instruct model from the hub); "
+                        "the configured LLM judge is measured whenever WORKBENCH_MODEL is set")
     p = command(sub, "atlas", "describe and score every unit of layers of a model (resumes)",
                 cmd_atlas)
     p.add_argument("model")

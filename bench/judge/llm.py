@@ -45,3 +45,32 @@ def llm_judge(description: str, truth: SyntheticUnitSpec) -> dict[str, Any]:
                 "llm_reason": str(answer.get("reason", ""))[:500]}
     except Exception as error:  # noqa: BLE001 (an unreachable backbone must not stop scoring)
         return {"llm_error": f"{type(error).__name__}: {str(error)[:300]}"}
+
+
+_YES_NO = """A neuron's true behaviour: {truth}
+A candidate description of it: {candidate}
+Does the candidate describe the same behaviour: the same things (synonyms and plain-English
+paraphrases are fine) combined the same way (either; only together; the first unless the
+second)? Answer yes or no."""
+
+
+def local_judge(model: str, threads: int | None = None) -> Any:
+    """A judge from an in-process chat model (`agent.backbones.local`): right when "yes" is
+    likelier than "no" as its reply. Any instruct model from the hub can be measured this
+    way; SmolLM2-135M is the one that installs offline."""
+    from agent.backbones.local import LocalBackbone
+
+    backbone = LocalBackbone(model, threads=threads)
+
+    def verdict(description: str, truth: SyntheticUnitSpec) -> bool:
+        yes, no = backbone.score([{"role": "user", "content": _YES_NO.format(
+            truth=truth.description, candidate=description)}], ["yes", "no"])
+        return bool(yes > no)
+
+    verdict.name = f"local:{model}"  # type: ignore[attr-defined]
+    return verdict
+
+
+def endpoint_judge(description: str, truth: SyntheticUnitSpec) -> bool | None:
+    """`llm_judge`'s verdict alone (None when the reply was unusable)."""
+    return llm_judge(description, truth).get("llm_correct")

@@ -82,6 +82,28 @@ def fresh_accuracy(threshold: tuple[float, float, float], path: Path = FRESH_FIL
             "errors": errors}
 
 
+def second_judge_accuracy(verdict: Any, path: Path = FRESH_FILE) -> dict[str, Any]:
+    """Accuracy per kind on the fresh labelled set of another judge, `verdict(description,
+    truth)` -> True (right), False or None (no usable answer, counted wrong and reported): the
+    configured LLM judge (`bench.judge.llm.endpoint_judge`) or an in-process chat model
+    (`local_judge`); also how often it agrees with the offline judge."""
+    rows = load_calibration(path)
+    specs = {(t.modality, t.description): t for t in suite_truths()}
+    kinds: dict[str, list[bool]] = {}
+    unusable = agree = 0
+    for row in rows:
+        truth = specs.get((row["modality"], row["truth"])) or _truth(row)
+        answer = verdict(row["candidate"], truth)
+        unusable += answer is None
+        kinds.setdefault(row["kind"], []).append(answer == (row["label"] == "right"))
+        agree += answer == judge(row["candidate"], truth, use_llm=False)["correct"]
+    return {"judge": getattr(verdict, "name", getattr(verdict, "__name__", "judge")),
+            "n": len(rows), "unusable": unusable,
+            "accuracy": round(sum(sum(v) for v in kinds.values()) / max(len(rows), 1), 4),
+            "by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())},
+            "agreement_with_offline_judge": round(agree / max(len(rows), 1), 4)}
+
+
 #: The policy's and the one-shot control's descriptions from `bench/results` (every ground-truth
 #: suite), each labelled right or wrong against its unit's truth by an annotator who saw
 #: neither the judge nor its verdicts: how often the judge agrees on the descriptions the

@@ -156,3 +156,28 @@ def test_llm_judge_verdicts_sit_beside_the_readers_and_agreement_is_reported(end
     assert agreement["n"] == 3 and agreement["agree"] == 2
     assert agreement["kappa"] == pytest.approx(0.4, abs=1e-3)
     assert judge_agreement([{"scores": {"policy": {"judge": {"correct": True}}}}]) is None
+
+
+def test_a_second_judge_is_measured_per_kind_on_the_fresh_set(endpoint, tmp_path):
+    from bench.judge.llm import endpoint_judge
+    from bench.judge.offline import second_judge_accuracy
+
+    base = {"modality": "vision", "composition": "single", "concepts": ["circle"],
+            "truth": "fires on circles"}
+    rows = [{**base, "candidate": "fires on circles of any colour", "label": "right", "kind": "a"},
+            {**base, "candidate": "responds to round discs", "label": "right", "kind": "a"},
+            {**base, "candidate": "never fires on circles", "label": "wrong", "kind": "b"}]
+    path = tmp_path / "fresh.json"
+    path.write_text(json.dumps({"pairs": rows}))
+    # the scripted judge says right iff a word is shared: right, wrong (no shared word), and
+    # wrongly right on the negation
+    server = endpoint(keyword_reply)
+    result = second_judge_accuracy(endpoint_judge, path)
+    assert server.calls == 3
+    assert result["by_kind"] == {"a": 0.5, "b": 0.0} and result["unusable"] == 0
+    # the offline judge reads all three correctly: it agrees with the scripted one once
+    assert result["agreement_with_offline_judge"] == pytest.approx(1 / 3, abs=1e-3)
+    # an endpoint that answers nonsense: every verdict unusable, none counted right
+    endpoint(lambda _prompt: "I cannot say")
+    broken = second_judge_accuracy(endpoint_judge, path)
+    assert broken["unusable"] == 3 and broken["accuracy"] == 0.0
