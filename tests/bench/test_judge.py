@@ -227,3 +227,25 @@ def test_judge_agrees_with_the_annotator_on_the_benchmarks_own_descriptions(tmp_
     # the shipped audit: every description the benchmark judged, labelled blind
     shipped = audit_agreement(judge.THRESHOLD, AUDIT_FILE)
     assert shipped["n"] >= 370 and shipped["agreement"] >= 0.95
+
+
+def test_a_local_chat_model_can_be_measured_as_a_second_judge(tmp_path):
+    import json
+
+    from bench.judge.llm import local_judge
+    from bench.judge.offline import second_judge_accuracy
+
+    base = {"modality": "vision", "composition": "single", "concepts": ["circle"],
+            "truth": "fires on circles"}
+    rows = [{**base, "candidate": "fires on round discs", "label": "right", "kind": "a"},
+            {**base, "candidate": "fires on anything except circles", "label": "wrong",
+             "kind": "b"}]
+    path = tmp_path / "fresh.json"
+    path.write_text(json.dumps({"pairs": rows}))
+    result = second_judge_accuracy(local_judge("smollm2-135m-instruct", threads=1), path)
+    assert result["judge"] == "local:smollm2-135m-instruct" and result["unusable"] == 0
+    # a yes/no verdict for each pair: the two kinds are scored 0 or 1, never missing
+    assert set(result["by_kind"]) == {"a", "b"}
+    assert all(v in (0.0, 1.0) for v in result["by_kind"].values())
+    # the offline judge reads both correctly, so agreement is the local judge's accuracy
+    assert result["agreement_with_offline_judge"] == result["accuracy"]
