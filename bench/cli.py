@@ -99,13 +99,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         suite_truths,
     )
 
+    local = local_judge(args.local_judge) if args.local_judge else None  # fails early
     result = calibrate(load_calibration(), truths=suite_truths())
-    result["fresh"] = fresh_accuracy(tuple(result["threshold"]))
-    result["audit"] = audit_agreement(tuple(result["threshold"]))
+    cut = tuple(result["threshold"])
+    result["fresh"] = fresh_accuracy(cut)
+    result["audit"] = audit_agreement(cut)
     if llm_configured():
-        result["fresh_llm"] = second_judge_accuracy(endpoint_judge)
-    if args.local_judge:
-        result["fresh_local"] = second_judge_accuracy(local_judge(args.local_judge))
+        result["fresh_llm"] = second_judge_accuracy(endpoint_judge, threshold=cut)
+    if local is not None:
+        result["fresh_local"] = second_judge_accuracy(local, threshold=cut)
     emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0
 

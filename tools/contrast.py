@@ -207,7 +207,8 @@ def enrichment(ctx: ToolContext, unit: str, k: int) -> Observation:
                          "enrichment")
     return Observation("exemplar_concepts", summary, [artifact], result=ConceptEnrichment(
         k=len(top), sample=len(sample), concepts=rows,
-        top_values=[round(e.value, 5) for e in top]))
+        top_values=[round(e.value, 5) for e in top],
+        natural=str(cache.corpus.name).startswith(("natural", "hub-"))))
 
 
 def _register(modality: str) -> None:

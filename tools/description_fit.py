@@ -276,7 +276,10 @@ def _image_stimuli(cache: Any, rows: list[int], sample_rows: list[int]
     """(each image read as words, its scene's layout properties) for `rows`; an object is
     large or small against the objects of `sample_rows`."""
     images = [image.convert("RGB") for image in cache.corpus.items(rows)]
-    classes = classifier_classes([cache.corpus.ids[row] for row in rows], images)
+    # photos are read without the classifier (`image_text`): only generated scenes need it
+    natural = str(cache.corpus.name).startswith("natural")
+    classes = [None] * len(rows) if natural else classifier_classes(
+        [cache.corpus.ids[row] for row in rows], images)
     cuts = size_cuts([images[rows.index(r)] for r in sample_rows if r in rows])
     return [image_text(cache.corpus.ids[row], image, cls)
             for row, image, cls in zip(rows, images, classes, strict=True)], [
@@ -321,7 +324,8 @@ def rank_descriptions(ctx: ToolContext, unit: str, descriptions: list[str],
             "firing windows of texts, the words, surface features and word shapes named")
     else:
         (texts, features), read_as = _image_stimuli(cache, rows, sample_rows), (
-            "labels, captions, scenes, their layout and classes")
+            "labels, categories and captions" if str(cache.corpus.name).startswith("natural")
+            else "labels, captions, scenes, their layout and classes")
     real = np.concatenate([np.asarray(cache.top_values[address.index][:len(tops)]),
                            _sample_values(cache, address.index, sample_rows)])
     n_sample = len(rows) - len(tops)

@@ -110,6 +110,8 @@ class ConceptEnrichment(ToolResult):
     sample: int
     concepts: list[ConceptEnrichmentRow]
     top_values: list[float]
+    # the exemplars are natural data (photos, passages), not procedural stimuli
+    natural: bool = False
 
 
 class ConceptScreenRow(BaseModel):

@@ -104,7 +104,7 @@ def contested(candidates: list[Candidate], natural: bool, testable: Any
     eligible = [c for c in candidates if c.status not in ("contradicted", "not replicated")]
     causal = [c for c in eligible if c.source == "vocabulary"]
     if natural or not causal or causal[0].fit is None or causal[0].composition not in (
-            "single", "or", "and"):
+            "single", "or", "and") or len(causal[0].concepts) > 2:
         return None
     better = [c for c in eligible if c.source != "vocabulary" and c.fit is not None
               and c.fit > causal[0].fit and testable(c.description)]

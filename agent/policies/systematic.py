@@ -36,6 +36,11 @@ from agent.policies.selection import (
     screens,
 )
 from agent.policies.systematic_designs import (
+    EXTEND_SEEDS,
+    describe_tree,
+    extension_key,
+    extension_screens,
+    read_extension,
     describe,
     judge_factorial,
     partners,
@@ -77,6 +82,13 @@ CONJUNCTION_N = {"text": 1200, "vision": 320}
 COT_ITEMS = 8  # generated items per chain-of-thought experiment
 #: Tool calls kept back for the last round (ranking the candidates).
 SELECTION_CALLS = 1
+
+
+def _leaves(tree: dict[str, Any] | str) -> list[str]:
+    """The concepts of a composition tree, in order."""
+    if isinstance(tree, str):
+        return [tree]
+    return [c for arg in tree["args"] for c in _leaves(arg)]
 
 
 def _another_round(env: PolicyEnv) -> bool:
@@ -193,12 +205,16 @@ class SystematicPolicy(Policy):
             text, label = describe(state["modality"], verdict["composition"], verdict["a"],
                                    verdict.get("b"))
             concepts = [c for c in (verdict["a"], verdict.get("b")) if c]
+            if verdict.get("tree"):  # a third alternative or a second exception
+                text, label = describe_tree(state["modality"], verdict["tree"])
+                concepts = _leaves(verdict["tree"])
             candidate = Candidate(f"V-{verdict['composition']}-{'-'.join(concepts)}",
                                   text.removeprefix("fires on "),
                                   label, "vocabulary", "", concepts=concepts,
                                   composition=verdict["composition"],
                                   confidence=float(verdict["confidence"]),
-                                  alternatives=2 if verdict["composition"] == "or" else 1)
+                                  alternatives=len(concepts) if verdict["composition"] == "or"
+                                  else 1)
             statuses = [replication(c, screens(ps), designs(ps),
                                     ps.get("enrichment", {}).get("rows", []))
                         for c in concepts[:1] if verdict["composition"] != "and"]
@@ -284,6 +300,22 @@ class SystematicPolicy(Policy):
                         {"unit": unit, "include": include, "exclude": exclude, "n": self.n,
                          "seed": 1},
                         f"2x2 design {a} x {b}: cell {cell}", hid))
+            # on procedural exemplars, look past each pair: a third alternative or a second
+            # exception, shown on two fresh screens (on natural exemplars the exemplar split
+            # decides and a vocabulary composition has not been the answer)
+            spare = int(env.budget_left.get("tool_calls", 99)) - len(calls) - SELECTION_CALLS
+            for key, arguments in extension_screens(ps.get("partners", []), a):
+                if ps.get("natural_exemplars") or spare < len(EXTEND_SEEDS):
+                    break
+                spare -= len(EXTEND_SEEDS)
+                composition, _, b = key.split("|")
+                question = (f"with {a} and {b} absent, does a third concept still drive the "
+                            "unit?" if composition == "or" else
+                            f"with {a} present and {b} absent, does another concept silence "
+                            "the unit?")
+                calls += [ToolCall("screen_concepts", {"unit": unit, "n": self.n, **arguments,
+                                                       "seed": seed}, question,
+                                   [f"C-{composition}-{a}-{b}"]) for seed in EXTEND_SEEDS]
             return calls
         if stage == "dissociate":
             causal, other = contest(ps)
@@ -345,6 +377,7 @@ class SystematicPolicy(Policy):
                 ps["bias"] = {"id": exp["id"], "result": result.to_json(),
                               "figures": exp.get("artifacts", [])}
             elif isinstance(result, ConceptEnrichment):
+                ps["natural_exemplars"] = result.natural
                 ps["enrichment"] = {"id": exp["id"],
                                     "rows": [r.model_dump() for r in result.concepts],
                                     "top_values": result.top_values}
@@ -375,7 +408,11 @@ class SystematicPolicy(Policy):
                 ps["dissociation"] = {"id": exp["id"], "result": result.to_json()}
             elif isinstance(result, ConceptScreen):
                 rows = [r.model_dump() for r in result.concepts]
-                if (exp.get("arguments") or {}).get("seed") == REPLICATION_SEED:
+                if (exp.get("arguments") or {}).get("seed") in EXTEND_SEEDS:
+                    key = extension_key(result.given, result.absent)
+                    ps.setdefault("extend", {}).setdefault(key, []).append(rows)
+                    ps.setdefault("extend_ids", {}).setdefault(key, []).append(exp["id"])
+                elif (exp.get("arguments") or {}).get("seed") == REPLICATION_SEED:
                     ps["replication"] = {"id": exp["id"], "rows": rows}
                 elif result.absent:
                     ps["without"] = {"id": exp["id"], "absent": result.absent, "rows": rows}
@@ -422,7 +459,21 @@ class SystematicPolicy(Policy):
                         status="supported" if auc_value >= 0.8 else "open"))
             return updates
         if stage == "factorial":
-            return judge_factorial(ps, state["modality"], self.n)
+            updates = judge_factorial(ps, state["modality"], self.n)
+            extended = read_extension(ps)
+            if extended is not None:
+                tree, why = extended
+                verdict = ps["verdict"]
+                verdict["tree"], verdict["tree_why"] = tree, why
+                text, _ = describe_tree(state["modality"], tree)
+                key = f"{verdict['composition']}|{verdict['a']}|{verdict['b']}"
+                updates.append(Hypothesis(
+                    id=f"C-{tree['op']}-" + "-".join(_leaves(tree)), statement=text,
+                    concepts=_leaves(tree), composition=verdict["composition"],
+                    status="supported", confidence=verdict["confidence"], note=why,
+                    experiments=verdict.get("experiments", []) + ps.get(
+                        "extend_ids", {}).get(key, [])))
+            return updates
         if stage == "select":
             bound = read_binding(ps, state["modality"])
             contest = None if ps.get("dissociation") or not ps.get("fits_informative", True) \
@@ -495,11 +546,15 @@ class SystematicPolicy(Policy):
             verdict = {"composition": "single", "a": concept, "b": None,
                        "confidence": round(min(score, 1.0) * 0.8, 3)}
         text, label = describe(modality, verdict["composition"], verdict["a"], verdict.get("b"))
+        concepts = [c for c in (verdict["a"], verdict.get("b")) if c]
+        if verdict.get("tree"):  # a third alternative or a second exception
+            text, label = describe_tree(modality, verdict["tree"])
+            concepts = _leaves(verdict["tree"])
         if state["subject_kind"] == "model":
             text = (f"the output {ps.get('target_unit')} named in the question {text}; "
                     f"these inputs raise its score")
         return {"description": text, "label": label, "confidence": verdict["confidence"],
-                "concepts": [c for c in (verdict["a"], verdict.get("b")) if c],
+                "concepts": concepts,
                 "composition": verdict["composition"],
                 "evidence": concept_evidence(ps, verdict) + fits_evidence(ps)}
 

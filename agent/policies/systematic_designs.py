@@ -122,3 +122,73 @@ def judge_factorial(ps: dict[str, Any], modality: str, n: int) -> list[Hypothesi
                                   status="supported", confidence=confidence,
                                   experiments=result["experiments"]))
     return updates
+
+
+#: Seeds of the two screens that look for a third concept beside a pair (fresh stimuli each:
+#: a third concept must show in both before it is said).
+EXTEND_SEEDS = (11, 12)
+#: A third alternative drives the unit with the pair absent; a second exception silences it
+#: with the first exception absent. Stricter than `partners` asks of a partner (0.75): a
+#: third concept is a further claim, said only when both fresh screens nearly separate it
+#: (on synthetic-text:hidden:5, "numbers written in digits" reached 0.75 and 0.81 beside
+#: "prices or years", where the unit reads large numbers; the true third concepts of the
+#: compositions suites reached 1.00 or 0.00 on both screens).
+EXTEND_DRIVES, EXTEND_SILENCES = 0.9, 0.1
+
+
+def extension_screens(partners_: list[tuple[str, str]], a: str) -> list[tuple[str, dict]]:
+    """(key, screen arguments) of the screens that look past a pair: for an OR partner b,
+    which concept still drives the unit with a and b both absent ("a or b or c"); for an
+    exception b, which concept still silences a with b absent ("a unless b or c")."""
+    found = []
+    for b, composition in partners_:
+        if composition == "or":
+            found.append((f"or|{a}|{b}", {"absent": [a, b]}))
+        elif composition == "and_not":
+            found.append((f"and_not|{a}|{b}", {"given": [a], "absent": [b]}))
+    return found
+
+
+def extension_key(given: list[str], absent: list[str]) -> str:
+    """The key `extension_screens` gave the screen with these arguments."""
+    if given:
+        return f"and_not|{given[0]}|{absent[0]}"
+    return f"or|{absent[0]}|{absent[1]}"
+
+
+def read_extension(ps: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """(composition tree, why) when both extension screens of the verdict's pair show the
+    same third concept: an OR of three, or an exception of either of two. None otherwise."""
+    verdict = ps.get("verdict") or {}
+    composition, a, b = verdict.get("composition"), verdict.get("a"), verdict.get("b")
+    screens = (ps.get("extend") or {}).get(f"{composition}|{a}|{b}", [])
+    if composition not in ("or", "and_not") or len(screens) < len(EXTEND_SEEDS):
+        return None
+    aucs: dict[str, list[float]] = {}
+    for rows in screens:
+        for row in rows:
+            if row["concept"] not in (a, b):
+                aucs.setdefault(row["concept"], []).append(row["auc"])
+    every = {c: v for c, v in aucs.items() if len(v) == len(screens)}
+    if composition == "or":
+        shown = {c: min(v) for c, v in every.items() if min(v) >= EXTEND_DRIVES}
+        if not shown:
+            return None
+        c = max(shown, key=lambda k: shown[k])
+        return ({"op": "or", "args": [a, b, c]},
+                f"with {a!r} and {b!r} absent, {c!r} still drives the unit (AUC "
+                + ", ".join(f"{x:.2f}" for x in every[c]) + " on two fresh screens)")
+    shown = {c: max(v) for c, v in every.items() if max(v) <= EXTEND_SILENCES}
+    if not shown:
+        return None
+    c = min(shown, key=lambda k: shown[k])
+    return ({"op": "and_not", "args": [a, {"op": "or", "args": [b, c]}]},
+            f"with {a!r} present and {b!r} absent, {c!r} also silences the unit (AUC "
+            + ", ".join(f"{x:.2f}" for x in every[c]) + " on two fresh screens)")
+
+
+def describe_tree(modality: str, tree: dict[str, Any]) -> tuple[str, str]:
+    """A description and label of a composition tree of vocabulary concepts."""
+    from models.concepts import parse_tree
+
+    return describe_concepts(modality, parse_tree(tree))

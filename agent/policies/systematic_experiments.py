@@ -25,8 +25,8 @@ def binding_call(state: AgentState, ps: dict[str, Any], unit: str) -> list[ToolC
     colour and a shape, a shape and a side): the 2x2 design put both on one object, so
     whether the unit reads that object or the whole scene is still open (`binding`)."""
     verdict = ps.get("verdict") or {}
-    if state["modality"] != "vision" or ps.get("binding") or verdict.get(
-            "composition") not in ("and", "and_not") or not verdict.get("b") or \
+    if state["modality"] != "vision" or ps.get("binding") or verdict.get("tree") or \
+            verdict.get("composition") not in ("and", "and_not") or not verdict.get("b") or \
             not bindable(verdict["a"], verdict["b"]):
         return []
     a, b = verdict["a"], verdict["b"]
@@ -155,6 +155,9 @@ def settle(ps: dict[str, Any], earlier: list[Hypothesis]) -> list[Hypothesis]:
             longer = chosen is not None and c.fit is not None and chosen.fit is not None \
                 and c.fit > chosen.fit and c.alternatives > chosen.alternatives \
                 and bool(ps.get("fits_natural"))
+            narrower = chosen is not None and c.fit is not None and chosen.fit is not None \
+                and c.fit > chosen.fit and c.alternatives == chosen.alternatives \
+                and bool(ps.get("fits_broad")) and c.coverage < chosen.coverage
             updates.append(Hypothesis(
                 id=c.id, status="refuted" if worse else "inconclusive", confidence=0.1,
                 note=(f"fits the exemplar split worse ({c.fit:.2f} vs {chosen.fit:.2f})"
@@ -162,6 +165,10 @@ def settle(ps: dict[str, Any], earlier: list[Hypothesis]) -> list[Hypothesis]:
                       f" vs {chosen.fit:.3f}) but within one standard error of the best "
                       f"fit, and names {c.alternatives} alternatives to the answer's "
                       f"{chosen.alternatives}: the shorter description is kept" if longer
+                      else f"fits the exemplar split a little better ({c.fit:.3f} vs "
+                      f"{chosen.fit:.3f}) but within one standard error of the best fit, and "
+                      f"speaks for fewer of the firing photos ({c.coverage:.0%} vs "
+                      f"{chosen.coverage:.0%}): the broader description is kept" if narrower
                       else "not chosen: the conjunction experiment on fresh stimuli decided "
                       "the answer" if forced is not None else "not chosen: another candidate fits as well or "
                       "better, or was tested causally" if ps.get("fits_informative", True)

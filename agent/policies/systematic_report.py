@@ -36,6 +36,10 @@ def concept_evidence(ps: dict[str, Any], verdict: dict | None = None) -> list[di
         evidence.append({"experiment": ",".join(verdict["experiments"]),
                          "finding": f"2x2 design cell means, best fit {verdict['fit']}",
                          "numbers": {k: round(v, 4) for k, v in verdict["means"].items()}})
+    if verdict and verdict.get("tree"):
+        key = f"{verdict['composition']}|{verdict['a']}|{verdict['b']}"
+        evidence.append({"experiment": ",".join(ps.get("extend_ids", {}).get(key, [])),
+                         "finding": verdict.get("tree_why", ""), "numbers": {}})
     return evidence
 
 

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+import numpy as np
+
 from agent.settings import agent_settings
 from models.synthetic.base import SyntheticUnitSpec
 
@@ -54,18 +56,20 @@ paraphrases are fine) combined the same way (either; only together; the first un
 second)? Answer yes or no."""
 
 
-def local_judge(model: str, threads: int | None = None) -> Any:
-    """A judge from an in-process chat model (`agent.backbones.local`): right when "yes" is
-    likelier than "no" as its reply. Any instruct model from the hub can be measured this
+def local_judge(model: str, threads: int | None = None, backbone: Any = None) -> Any:
+    """A judge from an in-process chat model (`agent.backbones.local`): right when "yes" (or
+    "Yes") is likelier than "no" (or "No") as its reply. Any instruct model from the hub can be measured this
     way; SmolLM2-135M is the one that installs offline."""
-    from agent.backbones.local import LocalBackbone
+    if backbone is None:
+        from agent.backbones.local import LocalBackbone
 
-    backbone = LocalBackbone(model, threads=threads)
+        backbone = LocalBackbone(model, threads=threads)
 
     def verdict(description: str, truth: SyntheticUnitSpec) -> bool:
-        yes, no = backbone.score([{"role": "user", "content": _YES_NO.format(
-            truth=truth.description, candidate=description)}], ["yes", "no"])
-        return bool(yes > no)
+        # both spellings of each answer count: which one a model prefers is not the verdict
+        yes, big_yes, no, big_no = backbone.score([{"role": "user", "content": _YES_NO.format(
+            truth=truth.description, candidate=description)}], ["yes", "Yes", "no", "No"])
+        return bool(np.logaddexp(yes, big_yes) > np.logaddexp(no, big_no))
 
     verdict.name = f"local:{model}"  # type: ignore[attr-defined]
     return verdict

@@ -82,11 +82,13 @@ def fresh_accuracy(threshold: tuple[float, float, float], path: Path = FRESH_FIL
             "errors": errors}
 
 
-def second_judge_accuracy(verdict: Any, path: Path = FRESH_FILE) -> dict[str, Any]:
+def second_judge_accuracy(verdict: Any, path: Path = FRESH_FILE,
+                          threshold: tuple[float, float, float] | None = None
+                          ) -> dict[str, Any]:
     """Accuracy per kind on the fresh labelled set of another judge, `verdict(description,
     truth)` -> True (right), False or None (no usable answer, counted wrong and reported): the
     configured LLM judge (`bench.judge.llm.endpoint_judge`) or an in-process chat model
-    (`local_judge`); also how often it agrees with the offline judge."""
+    (`local_judge`); also how often it agrees with the offline judge (at `threshold`)."""
     rows = load_calibration(path)
     specs = {(t.modality, t.description): t for t in suite_truths()}
     kinds: dict[str, list[bool]] = {}
@@ -96,7 +98,7 @@ def second_judge_accuracy(verdict: Any, path: Path = FRESH_FILE) -> dict[str, An
         answer = verdict(row["candidate"], truth)
         unusable += answer is None
         kinds.setdefault(row["kind"], []).append(answer == (row["label"] == "right"))
-        agree += answer == judge(row["candidate"], truth, use_llm=False)["correct"]
+        agree += answer == judge(row["candidate"], truth, threshold, use_llm=False)["correct"]
     return {"judge": getattr(verdict, "name", getattr(verdict, "__name__", "judge")),
             "n": len(rows), "unusable": unusable,
             "accuracy": round(sum(sum(v) for v in kinds.values()) / max(len(rows), 1), 4),

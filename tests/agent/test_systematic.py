@@ -159,3 +159,48 @@ def test_two_word_forms_that_split_the_firing_words_are_joined_by_or(tmp_path):
     assert final["description"] == "fires on words that read the same backwards or long words"
     spec = load_suite("hidden-text").unit(unit).spec
     assert judge(final["description"], spec, use_llm=False)["correct"]
+
+
+def _screen(**aucs):
+    return [{"concept": c, "auc": a} for c, a in aucs.items()]
+
+
+def test_a_third_concept_is_said_only_when_two_fresh_screens_show_it():
+    from agent.policies.systematic_designs import extension_screens, read_extension
+
+    # what the factorial round asks beside its 2x2 designs
+    asked = extension_screens([("blue", "or"), ("circle", "and_not"), ("big", "and")], "red")
+    assert asked == [("or|red|blue", {"absent": ["red", "blue"]}),
+                     ("and_not|red|circle", {"given": ["red"], "absent": ["circle"]})]
+    ps = {"verdict": {"composition": "or", "a": "red", "b": "blue"},
+          "extend": {"or|red|blue": [_screen(green=1.0, star=0.8, red=0.9),
+                                     _screen(green=0.94, star=0.6)]}}
+    tree, why = read_extension(ps)
+    assert tree == {"op": "or", "args": ["red", "blue", "green"]} and "1.00, 0.94" in why
+    # one screen is not enough: the star showed once
+    ps["extend"]["or|red|blue"][0] = _screen(star=0.8)
+    assert read_extension(ps) is None
+    ps["extend"]["or|red|blue"] = [_screen(green=1.0)]  # the second screen never came
+    assert read_extension(ps) is None
+    # an exception: a second concept silences the first with the first exception absent
+    ps = {"verdict": {"composition": "and_not", "a": "star", "b": "checkerboard"},
+          "extend": {"and_not|star|checkerboard": [_screen(dots=0.0, red=0.5),
+                                                   _screen(dots=0.06, red=0.2)]}}
+    tree, _ = read_extension(ps)
+    assert tree == {"op": "and_not", "args": ["star", {"op": "or",
+                                                       "args": ["checkerboard", "dots"]}]}
+    # nearly separating is asked of a further claim: 0.75 and 0.81 (a partner's bar) is not
+    ps["extend"]["and_not|star|checkerboard"][1] = _screen(dots=0.2)
+    assert read_extension(ps) is None
+    # a verdict the screens were not run for (the reverse exclusion) is left alone
+    ps["verdict"] = {"composition": "and_not", "a": "checkerboard", "b": "star"}
+    assert read_extension(ps) is None
+
+
+def test_a_three_way_or_is_recovered(tmp_path):
+    # web addresses or prices or email addresses: the 2x2 design finds two, the extension
+    # screens with both absent the third
+    final, events = _run(tmp_path, "synthetic-text:composed:6")
+    assert sorted(final["concepts"]) == ["emails", "prices", "urls"], final
+    assert sum(e.type == "tool_called" and e.data["tool"] == "screen_concepts"
+               and e.data["arguments"].get("seed") in (11, 12) for e in events) >= 2

@@ -229,7 +229,20 @@ def test_judge_agrees_with_the_annotator_on_the_benchmarks_own_descriptions(tmp_
     assert shipped["n"] >= 370 and shipped["agreement"] >= 0.95
 
 
-def test_a_local_chat_model_can_be_measured_as_a_second_judge(tmp_path):
+class FakeYesNoBackbone:
+    """A fake backbone (mechanics only, never a result): scores the replies "yes", "Yes", "no"
+    and "No" from a table keyed by the candidate description in the prompt."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def score(self, messages, candidates):
+        assert candidates == ["yes", "Yes", "no", "No"]
+        prompt = messages[-1]["content"]
+        return next(v for k, v in self.table.items() if k in prompt)
+
+
+def test_a_local_chat_model_is_measured_as_a_second_judge_by_both_spellings(tmp_path):
     import json
 
     from bench.judge.llm import local_judge
@@ -239,13 +252,18 @@ def test_a_local_chat_model_can_be_measured_as_a_second_judge(tmp_path):
             "truth": "fires on circles"}
     rows = [{**base, "candidate": "fires on round discs", "label": "right", "kind": "a"},
             {**base, "candidate": "fires on anything except circles", "label": "wrong",
-             "kind": "b"}]
+             "kind": "b"},
+            {**base, "candidate": "fires on squares", "label": "wrong", "kind": "b"}]
     path = tmp_path / "fresh.json"
     path.write_text(json.dumps({"pairs": rows}))
-    result = second_judge_accuracy(local_judge("smollm2-135m-instruct", threads=1), path)
-    assert result["judge"] == "local:smollm2-135m-instruct" and result["unusable"] == 0
-    # a yes/no verdict for each pair: the two kinds are scored 0 or 1, never missing
-    assert set(result["by_kind"]) == {"a", "b"}
-    assert all(v in (0.0, 1.0) for v in result["by_kind"].values())
-    # the offline judge reads both correctly, so agreement is the local judge's accuracy
-    assert result["agreement_with_offline_judge"] == result["accuracy"]
+    # log-probabilities of yes, Yes, no, No: "Yes" alone outweighs "no" on the discs; the
+    # negation is a lower-case "no"; the squares are a narrow, wrong "yes"
+    verdict = local_judge("fake", backbone=FakeYesNoBackbone({
+        "round discs": [-9.0, -0.5, -1.0, -3.0],
+        "anything except": [-2.0, -4.0, -0.2, -5.0],
+        "squares": [-1.0, -1.2, -1.1, -6.0]}))
+    result = second_judge_accuracy(verdict, path)
+    assert result["judge"] == "local:fake" and result["unusable"] == 0
+    assert result["by_kind"] == {"a": 1.0, "b": 0.5}
+    # the offline judge reads all three correctly: it agrees where this judge is right
+    assert result["agreement_with_offline_judge"] == pytest.approx(2 / 3, abs=1e-3)
