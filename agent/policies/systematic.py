@@ -6,7 +6,10 @@ screen, AUC per concept). Round 2 takes the best concept `a` and screens every o
 with `a` already present: a concept that silences the unit suggests AND-NOT, one that is
 needed suggests AND. Round 3 runs a 2x2 factorial design (a, b present or absent) for each
 candidate partner and fits single, OR, AND and AND-NOT response patterns to the four cell
-means; the simplest pattern that fits wins. Round 4 chooses the answer: the vocabulary verdict only
+means; the simplest pattern that fits wins. On procedural exemplars the same round screens
+past each OR or AND-NOT partner twice on fresh stimuli (the pair absent: a third alternative;
+the exception absent: a second exception), and a concept both screens nearly separate joins
+the verdict as a composition tree. Round 4 chooses the answer: the vocabulary verdict only
 if it replicated (a second screen on fresh stimuli, or a design cell, shows it; nothing it
 measured contradicts it), beside candidates in open words from the evidence tools (WordNet
 categories, tokens, phrases, image labels, classes, colours), ranked on the exemplar split by
