@@ -258,18 +258,21 @@ def _binding(named: Named, tree: Any, modality: str) -> str | None:
     "circles, but not when the image also contains red regions". The reverse (an object-level
     description of a scene-level truth) is not checked: the labelled set's first truths were
     written with object-level meaning under scene-level names ("squares at the top")."""
+    from models.concepts.trees import leaves
+
+    # a side may be an OR of such concepts ("circles that are red or orange", "circles except
+    # red or blue ones"): each of its alternatives binds the same way
     if isinstance(tree, str) or not tree.op.startswith("bound_") or len(tree.args) != 2 or \
-            not all(isinstance(a, str) and a in OBJECT_LEVEL.get(modality, ())
-                    for a in tree.args):
+            not all(c in OBJECT_LEVEL.get(modality, ()) for a in tree.args for c in leaves(a)):
         return None
     where = "one object" if modality == "vision" else "one word"
     if tree.op == "bound_and":
-        pair = frozenset(tree.args)
-        says = [scene for alt, scene in zip(named.alternatives, named.scene, strict=False)
-                if alt >= pair]
-        if says and all(says):
-            return (f"says {sorted(pair)} need only be in the same input; the unit needs them "
-                    f"on {where}")
+        for pair in truth_structure(tree)[0]:
+            says = [scene for alt, scene in zip(named.alternatives, named.scene, strict=False)
+                    if alt >= pair]
+            if says and all(says):
+                return (f"says {sorted(pair)} need only be in the same input; the unit needs "
+                        f"them on {where}")
     elif named.excepted and named.excepted_scene:
         return (f"says the exception switches off the whole input; the unit excepts only "
                 f"{where} that has it")

@@ -194,6 +194,20 @@ def test_a_bound_exclusion_needs_an_exclusion_of_the_object():
     assert not verdict["correct"] and "whole input" in verdict["why"]
 
 
+def test_a_bound_exclusion_of_either_of_two_needs_the_object_too():
+    # synthetic-vision:composed:11: circles except red or blue ones; other circles in the same
+    # image still count. The policy's scene-level answer was once judged right.
+    from bench.suites import load_suite
+
+    spec = load_suite("compositions-vision").unit("synthetic-vision:composed:11").spec
+    assert spec.unit_tree.op == "bound_and_not" and not isinstance(spec.unit_tree.args[1], str)
+    assert judge.judge("fires on circles, except where they are red or blue", spec,
+                       use_llm=False)["correct"]
+    verdict = judge.judge("fires on circles, but not when the input also contains either blue "
+                          "regions or red regions", spec, use_llm=False)
+    assert not verdict["correct"] and "whole input" in verdict["why"]
+
+
 @pytest.mark.parametrize(("description", "right"), [
     ("fires on words for pets, such as 'dog' and 'hamster'", True),
     ("fires on the tokens 'dog', 'hamster' and 'cat'", False),  # three strings, not a category
