@@ -40,11 +40,11 @@ from agent.policies.selection import (
 )
 from agent.policies.systematic_designs import (
     EXTEND_SEEDS,
-    describe_tree,
+    describe,
+    describe_verdict,
+    extend_verdict,
     extension_key,
     extension_screens,
-    read_extension,
-    describe,
     judge_factorial,
     partners,
     ranked_singles,
@@ -85,13 +85,6 @@ CONJUNCTION_N = {"text": 1200, "vision": 320}
 COT_ITEMS = 8  # generated items per chain-of-thought experiment
 #: Tool calls kept back for the last round (ranking the candidates).
 SELECTION_CALLS = 1
-
-
-def _leaves(tree: dict[str, Any] | str) -> list[str]:
-    """The concepts of a composition tree, in order."""
-    if isinstance(tree, str):
-        return [tree]
-    return [c for arg in tree["args"] for c in _leaves(arg)]
 
 
 def _another_round(env: PolicyEnv) -> bool:
@@ -205,12 +198,7 @@ class SystematicPolicy(Policy):
             verdict = {"composition": "single", "a": concept, "b": None,
                        "confidence": round(min(score, 1.0) * 0.8, 3)}
         if verdict is not None:
-            text, label = describe(state["modality"], verdict["composition"], verdict["a"],
-                                   verdict.get("b"))
-            concepts = [c for c in (verdict["a"], verdict.get("b")) if c]
-            if verdict.get("tree"):  # a third alternative or a second exception
-                text, label = describe_tree(state["modality"], verdict["tree"])
-                concepts = _leaves(verdict["tree"])
+            text, label, concepts = describe_verdict(state["modality"], verdict)
             candidate = Candidate(f"V-{verdict['composition']}-{'-'.join(concepts)}",
                                   text.removeprefix("fires on "),
                                   label, "vocabulary", "", concepts=concepts,
@@ -462,21 +450,8 @@ class SystematicPolicy(Policy):
                         status="supported" if auc_value >= 0.8 else "open"))
             return updates
         if stage == "factorial":
-            updates = judge_factorial(ps, state["modality"], self.n)
-            extended = read_extension(ps)
-            if extended is not None:
-                tree, why = extended
-                verdict = ps["verdict"]
-                verdict["tree"], verdict["tree_why"] = tree, why
-                text, _ = describe_tree(state["modality"], tree)
-                key = f"{verdict['composition']}|{verdict['a']}|{verdict['b']}"
-                updates.append(Hypothesis(
-                    id=f"C-{tree['op']}-" + "-".join(_leaves(tree)), statement=text,
-                    concepts=_leaves(tree), composition=verdict["composition"],
-                    status="supported", confidence=verdict["confidence"], note=why,
-                    experiments=verdict.get("experiments", []) + ps.get(
-                        "extend_ids", {}).get(key, [])))
-            return updates
+            return judge_factorial(ps, state["modality"], self.n) + extend_verdict(
+                ps, state["modality"])
         if stage == "select":
             bound = read_binding(ps, state["modality"])
             contest = None if ps.get("dissociation") or not ps.get("fits_informative", True) \
@@ -548,11 +523,7 @@ class SystematicPolicy(Policy):
             concept, score = ranked[0]
             verdict = {"composition": "single", "a": concept, "b": None,
                        "confidence": round(min(score, 1.0) * 0.8, 3)}
-        text, label = describe(modality, verdict["composition"], verdict["a"], verdict.get("b"))
-        concepts = [c for c in (verdict["a"], verdict.get("b")) if c]
-        if verdict.get("tree"):  # a third alternative or a second exception
-            text, label = describe_tree(modality, verdict["tree"])
-            concepts = _leaves(verdict["tree"])
+        text, label, concepts = describe_verdict(modality, verdict)
         if state["subject_kind"] == "model":
             text = (f"the output {ps.get('target_unit')} named in the question {text}; "
                     f"these inputs raise its score")

@@ -192,3 +192,38 @@ def describe_tree(modality: str, tree: dict[str, Any]) -> tuple[str, str]:
     from models.concepts import parse_tree
 
     return describe_concepts(modality, parse_tree(tree))
+
+
+def leaves(tree: dict[str, Any] | str) -> list[str]:
+    """The concepts of a composition tree (as JSON), in order."""
+    if isinstance(tree, str):
+        return [tree]
+    return [c for arg in tree["args"] for c in leaves(arg)]
+
+
+def describe_verdict(modality: str, verdict: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """(description, label, concepts) of a vocabulary verdict: its pair, or its tree when a
+    third alternative or a second exception joined it (`read_extension`)."""
+    if verdict.get("tree"):
+        text, label = describe_tree(modality, verdict["tree"])
+        return text, label, leaves(verdict["tree"])
+    text, label = describe(modality, verdict["composition"], verdict["a"], verdict.get("b"))
+    return text, label, [c for c in (verdict["a"], verdict.get("b")) if c]
+
+
+def extend_verdict(ps: dict[str, Any], modality: str) -> list[Hypothesis]:
+    """After the 2x2 round: a verdict both extension screens extend gets its tree, and the
+    extended composition is a supported hypothesis; otherwise nothing."""
+    extended = read_extension(ps)
+    if extended is None:
+        return []
+    tree, why = extended
+    verdict = ps["verdict"]
+    verdict["tree"], verdict["tree_why"] = tree, why
+    text, _, concepts = describe_verdict(modality, verdict)
+    key = f"{verdict['composition']}|{verdict['a']}|{verdict['b']}"
+    return [Hypothesis(id=f"C-{tree['op']}-" + "-".join(concepts), statement=text,
+                       concepts=concepts, composition=verdict["composition"],
+                       status="supported", confidence=verdict["confidence"], note=why,
+                       experiments=verdict.get("experiments", []) + ps.get(
+                           "extend_ids", {}).get(key, []))]

@@ -135,22 +135,30 @@ def test_judge_reads_a_colour_by_reference(description, right):
     assert verdict["correct"] is right, verdict
 
 
-def test_fresh_set_is_scored_per_kind_and_lists_its_errors(tmp_path):
+def _circle_set(tmp_path, squares: str):
+    """A three-pair labelled set for the circle unit (kinds "a" and "b"), "fires on squares"
+    labelled `squares`."""
     import json
+
+    base = {"modality": "vision", "composition": "single", "concepts": ["circle"],
+            "truth": "fires on circles"}
+    rows = [{**base, "candidate": "fires on round discs", "label": "right", "kind": "a"},
+            {**base, "candidate": "fires on anything except circles", "label": "wrong",
+             "kind": "b"},
+            {**base, "candidate": "fires on squares", "label": squares, "kind": "b"}]
+    path = tmp_path / "fresh.json"
+    path.write_text(json.dumps({"pairs": rows}))
+    return path
+
+
+def test_fresh_set_is_scored_per_kind_and_lists_its_errors(tmp_path):
 
     from bench.judge.offline import FRESH_FILE, fresh_accuracy
 
     shipped = judge.load_calibration(FRESH_FILE)
     assert len(shipped) >= 150 and {r["kind"] for r in shipped} == {
         "plain_paraphrase", "negation", "wrong_composition", "near_miss"}
-    base = {"modality": "vision", "composition": "single", "concepts": ["circle"],
-            "truth": "fires on circles"}
-    rows = [{**base, "candidate": "fires on round discs", "label": "right", "kind": "a"},
-            {**base, "candidate": "fires on anything except circles", "label": "wrong",
-             "kind": "b"},
-            {**base, "candidate": "fires on squares", "label": "right", "kind": "b"}]
-    path = tmp_path / "fresh.json"
-    path.write_text(json.dumps({"pairs": rows}))
+    path = _circle_set(tmp_path, squares="right")
     result = fresh_accuracy(judge.THRESHOLD, path)
     assert result["by_kind"] == {"a": 1.0, "b": 0.5}
     assert result["n"] == 3 and result["accuracy"] == pytest.approx(2 / 3, abs=1e-3)
@@ -257,19 +265,11 @@ class FakeYesNoBackbone:
 
 
 def test_a_local_chat_model_is_measured_as_a_second_judge_by_both_spellings(tmp_path):
-    import json
 
     from bench.judge.llm import local_judge
     from bench.judge.offline import second_judge_accuracy
 
-    base = {"modality": "vision", "composition": "single", "concepts": ["circle"],
-            "truth": "fires on circles"}
-    rows = [{**base, "candidate": "fires on round discs", "label": "right", "kind": "a"},
-            {**base, "candidate": "fires on anything except circles", "label": "wrong",
-             "kind": "b"},
-            {**base, "candidate": "fires on squares", "label": "wrong", "kind": "b"}]
-    path = tmp_path / "fresh.json"
-    path.write_text(json.dumps({"pairs": rows}))
+    path = _circle_set(tmp_path, squares="wrong")
     # log-probabilities of yes, Yes, no, No: "Yes" alone outweighs "no" on the discs; the
     # negation is a lower-case "no"; the squares are a narrow, wrong "yes"
     verdict = local_judge("fake", backbone=FakeYesNoBackbone({
